@@ -16,7 +16,6 @@ set(CMAKE_SYSROOT /usr)
 set(CMAKE_CXX_FLAGS_INIT
     "-isystem /usr/lib/llvm-16/include/wasm32-wasi/c++/v1 -fno-exceptions -fno-rtti")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-L/usr/lib/llvm-16/lib/wasm32-wasi -fuse-ld=lld")
-set(CMAKE_EXECUTABLE_SUFFIX ".wasm")
 
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)

@@ -19,7 +19,9 @@ json descriptor(std::string_view media_type, std::string_view digest, uint64_t s
   return json{{"mediaType", media_type}, {"digest", digest}, {"size", size}};
 }
 
-std::string canonical_json(const json& value) { return value.dump(); }
+std::string canonical_json(const json& value) {
+  return value.dump();
+}
 
 void write_file_atomic(const fs::path& path, std::string_view data) {
   fs::path tmp = path;
@@ -70,12 +72,15 @@ fs::path Layout::blob_path(std::string_view digest) const {
   return dir_ / "blobs" / "sha256" / std::string(digest.substr(7));
 }
 
-bool Layout::has_blob(std::string_view digest) const { return fs::exists(blob_path(digest)); }
+bool Layout::has_blob(std::string_view digest) const {
+  return fs::exists(blob_path(digest));
+}
 
 std::string Layout::read_blob(std::string_view digest) const {
   fs::path path = blob_path(digest);
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("blob " + std::string(digest) + " missing from " + dir_.string());
+  if (!in)
+    throw std::runtime_error("blob " + std::string(digest) + " missing from " + dir_.string());
   std::stringstream ss;
   ss << in.rdbuf();
   std::string data = ss.str();
@@ -85,7 +90,9 @@ std::string Layout::read_blob(std::string_view digest) const {
   return data;
 }
 
-json Layout::read_json_blob(std::string_view digest) const { return json::parse(read_blob(digest)); }
+json Layout::read_json_blob(std::string_view digest) const {
+  return json::parse(read_blob(digest));
+}
 
 json Layout::write_blob(std::string_view media_type, std::string_view data) {
   std::string digest = Sha256::of(data);

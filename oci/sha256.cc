@@ -48,7 +48,8 @@ std::string Sha256::of_file(const std::filesystem::path& path) {
 
 bool is_sha256_digest(std::string_view digest) {
   constexpr std::string_view prefix = "sha256:";
-  if (digest.size() != prefix.size() + 64 || digest.substr(0, prefix.size()) != prefix) return false;
+  if (digest.size() != prefix.size() + 64 || digest.substr(0, prefix.size()) != prefix)
+    return false;
   for (char c : digest.substr(prefix.size()))
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;

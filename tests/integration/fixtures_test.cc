@@ -31,7 +31,8 @@ Image load(const Layout& layout, const std::string& tag) {
   image.manifest = layout.read_json_blob((*desc)["digest"].get<std::string>());
   image.config = layout.read_json_blob(image.manifest["config"]["digest"].get<std::string>());
   for (auto& layer : image.manifest["layers"])
-    EXPECT_EQ(layout.read_blob(layer["digest"].get<std::string>()).size(), layer["size"].get<size_t>());
+    EXPECT_EQ(layout.read_blob(layer["digest"].get<std::string>()).size(),
+              layer["size"].get<size_t>());
   return image;
 }
 
@@ -88,8 +89,7 @@ TEST(Fixtures, MultiArchIndexNamesBothPlatforms) {
 }
 
 TEST(Fixtures, MkimageIsDeterministic) {
-  const char* tool = std::getenv("C2W_MKIMAGE");
-  ASSERT_TRUE(tool) << "C2W_MKIMAGE not set";
+  const std::string tool = C2W_MKIMAGE_PATH;
   c2w::testing::TempDir dir;
   std::ofstream(dir.path() / "config.json") << R"({"Cmd":["sh"]})";
   std::string digests[2];

@@ -1,6 +1,8 @@
 // The loopback registry helper against the real docker-registry: fixtures pushed with skopeo
 // are served back (plain HTTP; TLS with a test CA and htpasswd basic auth), and the registry
 // refuses what it must (no credentials, a wrong password, an untrusted certificate).
+#include "tests/support/registry.h"
+
 #include <curl/curl.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +11,6 @@
 
 #include "oci/layout.h"
 #include "oci/sha256.h"
-#include "tests/support/registry.h"
 
 namespace {
 
@@ -42,9 +43,9 @@ size_t header(char* data, size_t size, size_t n, void* out) {
 Response get(const std::string& url, const std::string& ca = "", const std::string& userpwd = "") {
   Response r;
   CURL* curl = curl_easy_init();
-  curl_slist* headers = curl_slist_append(
-      nullptr, "Accept: application/vnd.oci.image.manifest.v1+json, "
-               "application/vnd.oci.image.index.v1+json");
+  curl_slist* headers = curl_slist_append(nullptr,
+                                          "Accept: application/vnd.oci.image.manifest.v1+json, "
+                                          "application/vnd.oci.image.index.v1+json");
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);

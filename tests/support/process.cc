@@ -102,7 +102,9 @@ BackgroundProcess& BackgroundProcess::operator=(BackgroundProcess&& other) noexc
   return *this;
 }
 
-BackgroundProcess::~BackgroundProcess() { stop(); }
+BackgroundProcess::~BackgroundProcess() {
+  stop();
+}
 
 bool BackgroundProcess::running() {
   if (pid_ <= 0) return false;

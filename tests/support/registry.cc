@@ -22,7 +22,8 @@ std::string read_file(const fs::path& path) {
 void must_run(const std::vector<std::string>& argv) {
   CommandResult r = run_command(argv);
   if (r.exit_code != 0)
-    throw std::runtime_error(argv[0] + " failed (" + std::to_string(r.exit_code) + "): " + r.output);
+    throw std::runtime_error(argv[0] + " failed (" + std::to_string(r.exit_code) +
+                             "): " + r.output);
 }
 
 }  // namespace
@@ -55,8 +56,8 @@ LoopbackRegistry::LoopbackRegistry(Options options)
            << "\n";
   }
   config.close();
-  process_ = BackgroundProcess({"docker-registry", "serve", (dir / "config.yml").string()},
-                               log_file());
+  process_ =
+      BackgroundProcess({"docker-registry", "serve", (dir / "config.yml").string()}, log_file());
   wait_until_ready();
 }
 
@@ -101,7 +102,8 @@ void LoopbackRegistry::push(const fs::path& layout, const std::string& tag,
   } else {
     argv.push_back("--dest-tls-verify=false");
   }
-  if (!options_.user.empty()) argv.push_back("--dest-creds=" + options_.user + ":" + options_.password);
+  if (!options_.user.empty())
+    argv.push_back("--dest-creds=" + options_.user + ":" + options_.password);
   argv.push_back("oci:" + layout.string() + ":" + tag);
   argv.push_back("docker://" + host_ + "/" + repo_and_tag);
   must_run(argv);

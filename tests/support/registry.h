@@ -15,7 +15,7 @@ class LoopbackRegistry {
  public:
   struct Options {
     bool tls = false;
-    std::string user;      // basic auth when set (requires tls)
+    std::string user;  // basic auth when set (requires tls)
     std::string password;
   };
 

@@ -53,7 +53,8 @@ TEST(Proto, ControlServiceAnswersOverUnixSocket) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
 
-  auto stub = c2w::v1::Control::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto stub =
+      c2w::v1::Control::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   c2w::v1::InfoResponse info;
   grpc::Status status = stub->Info(&ctx, c2w::v1::InfoRequest{}, &info);
