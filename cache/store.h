@@ -42,7 +42,7 @@ class BlobWriter {
  public:
   BlobWriter(BlobWriter&&) noexcept = default;
   ~BlobWriter();
-  // Bytes already present from an earlier, interrupted attempt (0 unless resumable).
+  // Bytes written so far, including those of an earlier interrupted attempt (resumable).
   uint64_t offset() const { return offset_; }
   void write(const void* data, size_t size);
   // Discards everything written so far (e.g. the server ignored a Range request).

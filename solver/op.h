@@ -1,0 +1,74 @@
+// What an op implementation gets and gives. Ops are pure functions of their definition and
+// their inputs' contents (that is what makes their results cacheable); an op that reads the
+// outside world (a registry, a local file) is `volatile`: it runs on every solve and names its
+// output by content, so that unchanged content still hits the cache downstream.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "c2w/v1/graph.pb.h"
+#include "cache/store.h"
+#include "solver/progress.h"
+
+namespace c2w::solver {
+
+// Set by Ctrl-C (or a client going away); every op checks it at its own pace.
+class CancelToken {
+ public:
+  void cancel() { cancelled_.store(true); }
+  bool cancelled() const { return cancelled_.load(); }
+  void throw_if_cancelled() const;
+
+ private:
+  std::atomic<bool> cancelled_{false};
+};
+
+// Settings of the solve itself; ops get their own settings when they are registered.
+struct SolveOptions {
+  bool no_cache = false;     // execute every vertex, still store results
+  unsigned parallelism = 0;  // concurrent op executions; 0: hardware threads
+};
+
+// A finished input: its record and, when it has one, where its output is on disk.
+struct InputValue {
+  cache::Record record;
+  std::filesystem::path path;  // blob file or tree dir
+};
+
+struct OpContext {
+  cache::Store& store;
+  const SolveOptions& options;
+  VertexProgress& progress;
+  const CancelToken& cancel;
+  std::vector<InputValue> inputs;
+  // Set by the op when it found everything it needed already in the store (shown as CACHED).
+  bool reused = false;
+};
+
+class OpImpl {
+ public:
+  virtual ~OpImpl() = default;
+  virtual cache::Record run(const v1::Op& op, OpContext& ctx) = 0;
+  virtual bool is_volatile(const v1::Op&) const { return false; }
+};
+
+// Op implementations by kind; the CLI and c2wd register the ops they ship.
+class OpRegistry {
+ public:
+  void add(v1::Op::KindCase kind, std::string name, std::shared_ptr<OpImpl> impl);
+  // Null when no implementation exists (the solve then fails naming the op).
+  OpImpl* find(v1::Op::KindCase kind) const;
+  static std::string kind_name(v1::Op::KindCase kind);
+
+ private:
+  std::map<v1::Op::KindCase, std::shared_ptr<OpImpl>> impls_;
+};
+
+}  // namespace c2w::solver

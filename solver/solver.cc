@@ -1,0 +1,270 @@
+#include "solver/solver.h"
+
+#include <thread>
+
+#include "base/error.h"
+#include "base/hash.h"
+
+namespace c2w::solver {
+
+void CancelToken::throw_if_cancelled() const {
+  if (cancelled()) throw Cancelled();
+}
+
+void OpRegistry::add(v1::Op::KindCase kind, std::string, std::shared_ptr<OpImpl> impl) {
+  impls_[kind] = std::move(impl);
+}
+
+OpImpl* OpRegistry::find(v1::Op::KindCase kind) const {
+  auto it = impls_.find(kind);
+  return it == impls_.end() ? nullptr : it->second.get();
+}
+
+std::string OpRegistry::kind_name(v1::Op::KindCase kind) {
+  switch (kind) {
+    case v1::Op::kFetch:
+      return "fetch";
+    case v1::Op::kUnpack:
+      return "unpack";
+    case v1::Op::kBuildKernel:
+      return "build-kernel";
+    case v1::Op::kAssembleRootfs:
+      return "assemble-rootfs";
+    case v1::Op::kSnapshotBoot:
+      return "snapshot-boot";
+    case v1::Op::kPack:
+      return "pack";
+    case v1::Op::kLocal:
+      return "local";
+    default:
+      return "unknown";
+  }
+}
+
+struct Solver::Solve {
+  const v1::Definition& def;
+  std::map<std::string, v1::Op> ops;
+  ProgressSink& progress;
+  const CancelToken& cancel;
+  std::mutex mu;
+  std::map<std::string, std::shared_future<InputValue>> vertices;  // by op digest
+  std::atomic<size_t> executed{0}, cached{0};
+
+  std::string name(const std::string& digest) const {
+    auto it = def.metadata().find(digest);
+    if (it != def.metadata().end() && !it->second.description().empty())
+      return it->second.description();
+    return OpRegistry::kind_name(ops.at(digest).kind_case()) + " " + digest.substr(0, 17);
+  }
+
+  // "recipe:4" style location suffix for errors, when the frontend recorded one.
+  std::string where(const std::string& digest) const {
+    auto it = def.metadata().find(digest);
+    if (it == def.metadata().end() || !it->second.has_location()) return "";
+    const auto& loc = it->second.location();
+    return " (" + loc.file() + ":" + std::to_string(loc.line()) + ")";
+  }
+
+  void emit(const std::string& digest, bool started, bool completed, bool was_cached,
+            const std::string& error = "") {
+    v1::SolveStatus st;
+    v1::Vertex* v = st.add_vertexes();
+    v->set_digest(digest);
+    v->set_name(name(digest));
+    for (const auto& in : ops.at(digest).inputs()) v->add_inputs(in.digest());
+    v->set_cached(was_cached);
+    int64_t now = now_unix_nanos();
+    if (started) v->set_started_unix_nanos(now);
+    if (completed) v->set_completed_unix_nanos(now);
+    v->set_error(error);
+    progress.write(st);
+  }
+};
+
+Solver::Solver(cache::Store& store, SolveOptions options, OpRegistry ops)
+    : store_(store), options_(std::move(options)), ops_(std::move(ops)) {
+  unsigned n = options_.parallelism ? options_.parallelism
+                                    : std::max(1u, std::thread::hardware_concurrency());
+  slots_ = std::make_unique<std::counting_semaphore<64>>(std::min(n, 64u));
+}
+
+SolveResult Solver::solve(const v1::Definition& def, ProgressSink& progress,
+                          const CancelToken& cancel) {
+  Solve s{def, {}, progress, cancel, {}, {}, {}, {}};
+  for (const std::string& bytes : def.ops()) {
+    v1::Op op;
+    if (!op.ParseFromString(bytes))
+      throw Error("the build graph holds an op that cannot be parsed");
+    s.ops.emplace(xxh3_digest(bytes), std::move(op));
+  }
+  for (const auto& [digest, op] : s.ops)
+    for (const auto& in : op.inputs())
+      if (!s.ops.count(in.digest()))
+        throw Error("the build graph is inconsistent: op " + digest + " names unknown input " +
+                    in.digest());
+  // A cycle would deadlock the recursive solve: reject it up front.
+  std::map<std::string, int> state;  // 1 visiting, 2 done
+  std::function<void(const std::string&)> visit = [&](const std::string& d) {
+    if (state[d] == 2) return;
+    if (state[d] == 1) throw Error("the build graph has a cycle through " + s.name(d));
+    state[d] = 1;
+    for (const auto& in : s.ops.at(d).inputs()) visit(in.digest());
+    state[d] = 2;
+  };
+  const std::string& result = def.result().digest();
+  if (!s.ops.count(result)) throw Error("the build graph has no result op");
+  visit(result);
+
+  cache::FileLock in_use = store_.use();
+  InputValue value = solve_vertex(s, result);
+  SolveResult out;
+  out.record = value.record;
+  out.path = value.path.empty() ? materialize(value.record).path : value.path;
+  out.executed = s.executed;
+  out.cached = s.cached;
+  return out;
+}
+
+InputValue Solver::materialize(const cache::Record& record) {
+  InputValue v{record, {}};
+  auto path = record.kind == cache::Record::Kind::kTree ? store_.tree(record.content)
+                                                        : store_.blob(record.content);
+  if (!path)
+    throw Error("cache entry " + record.content + " vanished or is corrupt", "run the build again");
+  v.path = *path;
+  return v;
+}
+
+InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
+  std::promise<InputValue> promise;
+  std::shared_future<InputValue> existing;
+  {
+    std::lock_guard lock(s.mu);
+    auto it = s.vertices.find(digest);
+    if (it != s.vertices.end())
+      existing = it->second;
+    else
+      s.vertices.emplace(digest, promise.get_future().share());
+  }
+  if (existing.valid()) return existing.get();  // another input path already solves it
+  try {
+    s.cancel.throw_if_cancelled();
+    const v1::Op& op = s.ops.at(digest);
+    std::vector<std::future<InputValue>> pending;
+    for (const auto& in : op.inputs())
+      pending.push_back(
+          std::async(std::launch::async, [&, d = in.digest()] { return solve_vertex(s, d); }));
+    std::vector<InputValue> inputs;
+    std::exception_ptr first_error;
+    for (auto& f : pending) {
+      try {
+        inputs.push_back(f.get());
+      } catch (...) {
+        if (!first_error) first_error = std::current_exception();
+      }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+
+    OpImpl* impl = ops_.find(op.kind_case());
+    if (!impl)
+      throw Error(
+          "the " + OpRegistry::kind_name(op.kind_case()) + " op of " + s.name(digest) +
+              s.where(digest) + " is not implemented yet",
+          "this version of c2w cannot run that stage; export an earlier one with --target STAGE "
+          "--output type=local,dest=DIR");
+    std::vector<std::string_view> parts = {"c2w-solver-v1", digest};
+    for (const InputValue& in : inputs) parts.push_back(in.record.content);
+    std::string key = xxh3_key(parts);
+    bool cacheable = !impl->is_volatile(op) && !options_.no_cache;
+    if (cacheable) {
+      if (auto hit = store_.get_action(key)) {
+        s.emit(digest, true, true, true);
+        ++s.cached;
+        InputValue v{*hit, {}};
+        promise.set_value(v);
+        return v;
+      }
+    }
+    // One execution per key in this process: a concurrent solve that needs it waits for it.
+    std::shared_future<InputValue> shared;
+    std::promise<InputValue> exec_promise;
+    bool owner = false;
+    {
+      std::lock_guard lock(mu_);
+      auto it = in_flight_.find(key);
+      if (it != in_flight_.end() && cacheable) {
+        shared = it->second;
+      } else {
+        shared = exec_promise.get_future().share();
+        if (cacheable) in_flight_.emplace(key, shared);
+        owner = true;
+      }
+    }
+    InputValue v;
+    if (owner) {
+      try {
+        v = execute(s, digest, op, cacheable ? key : "", std::move(inputs));
+        exec_promise.set_value(v);
+      } catch (...) {
+        exec_promise.set_exception(std::current_exception());
+        std::lock_guard lock(mu_);
+        in_flight_.erase(key);
+        throw;
+      }
+      std::lock_guard lock(mu_);
+      in_flight_.erase(key);
+    } else {
+      s.emit(digest, true, false, false);
+      v = shared.get();
+      s.emit(digest, false, true, true);
+      ++s.cached;
+    }
+    promise.set_value(v);
+    return v;
+  } catch (...) {
+    promise.set_exception(std::current_exception());
+    throw;
+  }
+}
+
+InputValue Solver::execute(Solve& s, const std::string& digest, const v1::Op& op,
+                           const std::string& key, std::vector<InputValue> inputs) {
+  slots_->acquire();
+  struct Release {
+    std::counting_semaphore<64>* sem;
+    ~Release() { sem->release(); }
+  } release{slots_.get()};
+  s.cancel.throw_if_cancelled();
+
+  cache::FileLock key_lock;
+  if (!key.empty()) {
+    key_lock = store_.lock_key(key);  // another c2w process may be computing it right now
+    if (auto hit = store_.get_action(key)) {
+      s.emit(digest, true, true, true);
+      ++s.cached;
+      return InputValue{*hit, {}};
+    }
+  }
+  s.emit(digest, true, false, false);
+  try {
+    for (InputValue& in : inputs)
+      if (in.path.empty()) in = materialize(in.record);
+    VertexProgress vp(s.progress, digest);
+    OpContext ctx{store_, options_, vp, s.cancel, std::move(inputs)};
+    cache::Record record = ops_.find(op.kind_case())->run(op, ctx);
+    if (record.description.empty()) record.description = s.name(digest);
+    if (!key.empty()) store_.put_action(key, record);
+    s.emit(digest, false, true, ctx.reused);
+    ++(ctx.reused ? s.cached : s.executed);
+    return InputValue{record, {}};
+  } catch (const Cancelled&) {
+    s.emit(digest, false, true, false, "cancelled");
+    throw;
+  } catch (const std::exception& e) {
+    s.emit(digest, false, true, false, e.what());
+    std::string hint = dynamic_cast<const Error*>(&e) ? static_cast<const Error&>(e).hint() : "";
+    throw Error(s.name(digest) + s.where(digest) + ": " + e.what(), hint);
+  }
+}
+
+}  // namespace c2w::solver

@@ -1,0 +1,53 @@
+// Runs a graph (c2w.v1.Definition) to its result, LLB-style:
+// - a vertex's cache key is XXH3(op digest, the content of each input's result), so a vertex
+//   whose inputs produced the same content as before hits the cache even when they were
+//   recomputed (early cut-off: a new tag for the same manifest still hits downstream);
+// - inputs of a vertex are solved in parallel; op executions are bounded by `parallelism`;
+// - one vertex executes once per key at a time: in this process (two solves asking for it at
+//   once share one execution) and across processes (a lock file per key);
+// - cancellation stops the solve with c2w::Cancelled; nothing partial is ever recorded;
+// - a failure names the vertex, its stage and its recipe line.
+#pragma once
+
+#include <future>
+#include <map>
+#include <mutex>
+#include <semaphore>
+#include <string>
+
+#include "c2w/v1/graph.pb.h"
+#include "cache/store.h"
+#include "solver/op.h"
+#include "solver/progress.h"
+
+namespace c2w::solver {
+
+struct SolveResult {
+  cache::Record record;
+  std::filesystem::path path;  // blob file or tree dir of the result
+  size_t executed = 0;         // vertices that ran their op
+  size_t cached = 0;           // vertices served from the cache
+};
+
+class Solver {
+ public:
+  Solver(cache::Store& store, SolveOptions options, OpRegistry ops);
+  // Thread-safe: several solves may run at once on one Solver.
+  SolveResult solve(const v1::Definition& def, ProgressSink& progress, const CancelToken& cancel);
+
+ private:
+  struct Solve;
+  InputValue solve_vertex(Solve& s, const std::string& digest);
+  InputValue execute(Solve& s, const std::string& digest, const v1::Op& op, const std::string& key,
+                     std::vector<InputValue> inputs);
+  InputValue materialize(const cache::Record& record);
+
+  cache::Store& store_;
+  SolveOptions options_;
+  OpRegistry ops_;
+  std::unique_ptr<std::counting_semaphore<64>> slots_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_future<InputValue>> in_flight_;  // by cache key
+};
+
+}  // namespace c2w::solver
