@@ -11,6 +11,7 @@
 #pragma once
 
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <string>
 
@@ -45,7 +46,8 @@ class DirectoryLoader final : public FileLoader {
 class MemoryLoader final : public FileLoader {
  public:
   MemoryLoader() = default;
-  explicit MemoryLoader(std::map<std::string, std::string> files) : files_(std::move(files)) {}
+  MemoryLoader(std::initializer_list<std::pair<const std::string, std::string>> files)
+      : files_(files) {}
   void add(std::string path, std::string content) { files_[std::move(path)] = std::move(content); }
   std::string read_text(const std::string& path) override;
   std::string digest(const std::string& path) override;
