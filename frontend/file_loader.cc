@@ -80,7 +80,10 @@ std::string normalize_context_path(const std::string& path) {
   return out.empty() ? "." : out;
 }
 
-DirectoryLoader::DirectoryLoader(fs::path context) : context_(fs::weakly_canonical(context)) {}
+DirectoryLoader::DirectoryLoader(fs::path context) : context_(fs::weakly_canonical(context)) {
+  // "ctx/" canonicalizes with an empty last component, which no path inside would match.
+  if (context_.filename().empty()) context_ = context_.parent_path();
+}
 
 fs::path DirectoryLoader::resolve(const std::string& path) const {
   fs::path full = fs::weakly_canonical(context_ / normalize_context_path(path));

@@ -27,6 +27,16 @@ const std::vector<std::string>& instruction_names() {
   return names;
 }
 
+const std::vector<std::string>& keywords() {
+  static const std::vector<std::string> words = {"AS",     "PLATFORM", "CONFIG", "ARCH",
+                                                 "SHA256", "MEMORY",   "APPEND", "TARGET"};
+  return words;
+}
+
+bool is_keyword(const std::string& upper_word) {
+  return std::find(keywords().begin(), keywords().end(), upper_word) != keywords().end();
+}
+
 bool valid_name(std::string_view s, bool allow_dot_dash) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   return std::all_of(s.begin(), s.end(), [&](char c) {
@@ -160,6 +170,11 @@ class Parser {
         if (!valid_name(name.text, true)) {
           fail(name.start, "bad stage name \"" + name.text + "\"",
                "stage names start with a letter and use letters, digits, '_', '-' and '.'");
+        }
+        // A stage named like a keyword could not be referred to unquoted ("ROOTFS as AS r").
+        if (is_keyword(upper(name.text))) {
+          fail(name.start, "stage name \"" + name.text + "\" is a keyword",
+               "pick a name that is not one of " + join(keywords()));
         }
         out.name = lower(name.text);
         out.name_pos = name.start;

@@ -59,6 +59,8 @@ INSTANTIATE_TEST_SUITE_P(
              "write FROM"},
         Case{"BadStageName", "FROM a AS 1x\n", 1, 11, "bad stage name \"1x\"",
              "start with a letter"},
+        Case{"KeywordStageName", "FROM a AS Memory\n", 1, 11, "stage name \"Memory\" is a keyword",
+             "AS, PLATFORM, CONFIG"},
         Case{"DuplicateStage", "FROM a AS x\nFROM b AS X\n", 2, 11, "duplicate stage name \"x\"",
              "already defined at line 1"},
         Case{"UndefinedStage", "FROM a AS image\nFROM b AS base\nROOTFS imag AS r\n", 3, 8,
