@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -14,7 +15,6 @@ namespace c2w::frontend {
 namespace fs = std::filesystem;
 namespace {
 
-// Length-prefixed so that no two different entry lists feed the same byte stream.
 void feed(graph::Xxh3Hasher& hasher, std::string_view field) {
   std::string length = std::to_string(field.size()) + ":";
   hasher.update(length);
@@ -30,33 +30,30 @@ std::string file_bytes(const fs::path& path) {
   return out.str();
 }
 
-std::string mode_text(const fs::path& path) {
+TreeEntry entry_of(const fs::path& path, const std::string& relative) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + path.string());
-  return std::to_string(st.st_mode & 07777);
-}
-
-void feed_entry(graph::Xxh3Hasher& hasher, const fs::path& path, const std::string& relative) {
-  fs::file_status status = fs::symlink_status(path);
-  if (fs::is_symlink(status)) {
-    feed(hasher, "l");
-    feed(hasher, relative);
-    feed(hasher, fs::read_symlink(path).string());
-  } else if (fs::is_directory(status)) {
-    feed(hasher, "d");
-    feed(hasher, relative);
-    feed(hasher, mode_text(path));
-  } else if (fs::is_regular_file(status)) {
-    feed(hasher, "f");
-    feed(hasher, relative);
-    feed(hasher, mode_text(path));
-    feed(hasher, graph::xxh3_digest(file_bytes(path)));
-  } else {
-    throw std::runtime_error(path.string() + " is not a file, directory or symlink");
-  }
+  uint32_t mode = st.st_mode & 07777;
+  if (S_ISLNK(st.st_mode)) return {'l', relative, 0, fs::read_symlink(path).string()};
+  if (S_ISDIR(st.st_mode)) return {'d', relative, mode, ""};
+  if (S_ISREG(st.st_mode)) return {'f', relative, mode, graph::xxh3_digest(file_bytes(path))};
+  throw std::runtime_error(path.string() + " is not a file, directory or symlink");
 }
 
 }  // namespace
+
+std::string tree_digest(std::vector<TreeEntry> entries) {
+  std::sort(entries.begin(), entries.end(),
+            [](const TreeEntry& a, const TreeEntry& b) { return a.path < b.path; });
+  graph::Xxh3Hasher hasher;
+  for (const TreeEntry& e : entries) {
+    feed(hasher, std::string_view(&e.kind, 1));
+    feed(hasher, e.path);
+    feed(hasher, std::to_string(e.mode));
+    feed(hasher, e.content);
+  }
+  return hasher.finish();
+}
 
 std::string normalize_context_path(const std::string& path) {
   if (path.empty()) throw std::invalid_argument("empty path");
@@ -102,46 +99,51 @@ std::string DirectoryLoader::read_text(const std::string& path) {
 
 std::string DirectoryLoader::digest(const std::string& path) {
   fs::path root = resolve(path);
-  graph::Xxh3Hasher hasher;
-  feed_entry(hasher, root, ".");
-  if (fs::is_directory(fs::symlink_status(root))) {
-    std::vector<fs::path> entries;
-    for (const auto& entry : fs::recursive_directory_iterator(root)) entries.push_back(entry);
-    std::sort(entries.begin(), entries.end());
-    for (const fs::path& entry : entries) {
-      feed_entry(hasher, entry, entry.lexically_relative(root).generic_string());
+  std::vector<TreeEntry> entries = {entry_of(root, ".")};
+  if (entries.front().kind == 'd') {
+    for (const auto& item : fs::recursive_directory_iterator(root)) {
+      entries.push_back(
+          entry_of(item.path(), item.path().lexically_relative(root).generic_string()));
     }
   }
-  return hasher.finish();
+  return tree_digest(std::move(entries));
+}
+
+MemoryLoader::MemoryLoader(std::initializer_list<std::pair<std::string, std::string>> files) {
+  for (const auto& [path, content] : files) add(path, content);
+}
+
+void MemoryLoader::add(const std::string& path, std::string content, uint32_t mode) {
+  files_[normalize_context_path(path)] = File{std::move(content), mode};
 }
 
 std::string MemoryLoader::read_text(const std::string& path) {
   auto it = files_.find(normalize_context_path(path));
   if (it == files_.end()) throw std::runtime_error("\"" + path + "\" does not exist");
-  return it->second;
+  return it->second.content;
 }
 
 std::string MemoryLoader::digest(const std::string& path) {
   std::string key = normalize_context_path(path);
-  graph::Xxh3Hasher hasher;
   if (auto it = files_.find(key); it != files_.end()) {
-    feed(hasher, "f");
-    feed(hasher, ".");
-    feed(hasher, graph::xxh3_digest(it->second));
-    return hasher.finish();
+    return tree_digest({{'f', ".", it->second.mode, graph::xxh3_digest(it->second.content)}});
   }
   std::string prefix = key == "." ? "" : key + "/";
-  bool any = false;
-  feed(hasher, "d");
+  std::vector<TreeEntry> entries = {{'d', ".", 0755, ""}};
+  std::set<std::string> dirs;
   for (auto it = files_.lower_bound(prefix); it != files_.end(); ++it) {
     if (!it->first.starts_with(prefix)) break;
-    any = true;
-    feed(hasher, "f");
-    feed(hasher, it->first.substr(prefix.size()));
-    feed(hasher, graph::xxh3_digest(it->second));
+    std::string relative = it->first.substr(prefix.size());
+    for (size_t slash = relative.find('/'); slash != std::string::npos;
+         slash = relative.find('/', slash + 1)) {
+      if (dirs.insert(relative.substr(0, slash)).second) {
+        entries.push_back({'d', relative.substr(0, slash), 0755, ""});
+      }
+    }
+    entries.push_back({'f', relative, it->second.mode, graph::xxh3_digest(it->second.content)});
   }
-  if (!any) throw std::runtime_error("\"" + path + "\" does not exist");
-  return hasher.finish();
+  if (entries.size() == 1) throw std::runtime_error("\"" + path + "\" does not exist");
+  return tree_digest(std::move(entries));
 }
 
 }  // namespace c2w::frontend

@@ -397,6 +397,24 @@ TEST(FrontendBuild, DirectoryLoaderReadsDigestsAndConfines) {
   EXPECT_THROW(loader.read_text("/etc/passwd"), std::invalid_argument);
   EXPECT_THROW(loader.read_text("escape"), std::runtime_error);
   EXPECT_THROW(loader.digest("missing"), std::runtime_error);
+  DirectoryLoader with_slash(dir.path().string() + "/ctx/");
+  EXPECT_EQ(with_slash.read_text("kernel/riscv64.config"), "CONFIG_A=y\n");
+
+  // The same content digests the same in memory as on disk (client and remote builder agree).
+  namespace fs = std::filesystem;
+  for (const char* d : {"ctx/app", "ctx/app/bin", "ctx/app/etc"}) {
+    fs::permissions(dir.path() / d, static_cast<fs::perms>(0755));
+  }
+  for (const char* f : {"ctx/app/bin/run", "ctx/app/etc/conf2"}) {
+    fs::permissions(dir.path() / f, static_cast<fs::perms>(0644));
+  }
+  MemoryLoader memory{{"app/bin/run", "run"}, {"app/etc/conf2", "changed"}};
+  EXPECT_EQ(memory.digest("app"), loader.digest("app"));
+  EXPECT_EQ(memory.digest("app/bin/run"), loader.digest("app/bin/run"));
+  fs::permissions(dir.path() / "ctx/app/bin/run", static_cast<fs::perms>(0755));
+  EXPECT_NE(memory.digest("app"), loader.digest("app"));  // the mode is content too
+  memory.add("app/bin/run", "run", 0755);
+  EXPECT_EQ(memory.digest("app"), loader.digest("app"));
 
   // The builder reports loader failures at the recipe line that named the path.
   std::string recipe = "KERNEL debian:linux-source-6.1 CONFIG escape AS k\n";
