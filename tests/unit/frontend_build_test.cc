@@ -27,6 +27,7 @@ struct Graph {
       EXPECT_TRUE(op.ParseFromString(bytes));
       std::string d = graph::xxh3_digest(bytes);
       EXPECT_EQ(d, graph::op_digest(op)) << "stored bytes are not the deterministic form";
+      EXPECT_FALSE(ops.contains(d)) << "op listed twice: " << d;
       digests.push_back(d);
       ops[d] = op;
     }
@@ -214,20 +215,28 @@ BOOT kernel r2 MEMORY 256M AS b2
 }
 
 TEST(FrontendBuild, DedupeWithinOneGraph) {
-  // Both ROOTFS stages use the same image and are identical: one vertex each, one rootfs.
+  // One file as the kernel tarball and as two COPY sources: one LocalOp vertex, used thrice.
   const char* recipe = R"(FROM busybox AS a
-FROM busybox:latest AS b
-ROOTFS a AS r1
-ROOTFS b AS r2
-KERNEL debian:linux-source-6.1 CONFIG k.config AS kernel
-BOOT kernel r1 MEMORY 256M AS b1
-BOOT kernel r2 MEMORY 512M AS b2
+ROOTFS a AS r
+  COPY linux.tar /boot/linux.tar
+  COPY files /etc/files
+  COPY ./files/ /srv/files
+KERNEL linux.tar CONFIG k.config AS kernel
+BOOT kernel r MEMORY 256M AS boot
 )";
-  Graph g = build(recipe, {}, MemoryLoader{{"k.config", "y"}});
-  EXPECT_EQ(g.count(Op::kFetch), 1u);
-  EXPECT_EQ(g.count(Op::kUnpack), 1u);
-  EXPECT_EQ(g.count(Op::kAssembleRootfs), 1u);
-  EXPECT_EQ(g.def.ops_size(), 6);
+  Graph g =
+      build(recipe, {}, MemoryLoader{{"k.config", "y"}, {"linux.tar", "tar"}, {"files/a", "a"}});
+  // local(linux.tar), kernel, fetch, unpack, local(files), rootfs, boot
+  EXPECT_EQ(g.def.ops_size(), 7) << describe(g.def);
+  EXPECT_EQ(g.count(Op::kLocal), 2u);
+  const Op& rootfs = g.only(Op::kAssembleRootfs);
+  ASSERT_EQ(rootfs.inputs_size(), 5);
+  EXPECT_EQ(rootfs.inputs(3).digest(), rootfs.inputs(4).digest());
+  EXPECT_EQ(rootfs.inputs(2).digest(), g.only(Op::kBuildKernel).inputs(0).digest());
+  EXPECT_EQ(rootfs.assemble_rootfs().copies(2).input(), 4u);
+  EXPECT_EQ(rootfs.assemble_rootfs().copies(2).src(), "files");
+  // The vertex is named after the first stage that needed it (BOOT builds the kernel first).
+  EXPECT_EQ(g.def.metadata().at(rootfs.inputs(2).digest()).stage(), "kernel");
 }
 
 TEST(FrontendBuild, DefinitionIsStableAcrossRuns) {
