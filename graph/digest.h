@@ -1,0 +1,50 @@
+// Content addresses for the engine's internal objects.
+//
+// Promise: op_digest() is a pure function of an op's fields. Equal ops (field by field, in
+// any construction order) give equal digests; any change to any field, inputs included,
+// gives a different digest. The form is "xxh3:" followed by 32 lowercase hex digits of the
+// XXH3-128 hash, high 64 bits first (xxhash's canonical byte order).
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <string>
+#include <string_view>
+
+#include "c2w/v1/graph.pb.h"
+
+namespace c2w::graph {
+
+// The prefix every digest made here carries, so a reader can tell them from sha256 ones.
+inline constexpr std::string_view kDigestPrefix = "xxh3:";
+
+// Serialization with map entries sorted and no unknown-field reordering surprises: the bytes
+// that are hashed and also the bytes stored in Definition.ops.
+std::string deterministic_bytes(const google::protobuf::Message& message);
+
+// "xxh3:<hex>" of arbitrary bytes.
+std::string xxh3_digest(std::string_view bytes);
+
+// Incremental form of xxh3_digest() for content too large to hold in memory:
+// feeding the same bytes in any split gives xxh3_digest() of their concatenation.
+class Xxh3Hasher {
+ public:
+  Xxh3Hasher();
+  ~Xxh3Hasher();
+  Xxh3Hasher(const Xxh3Hasher&) = delete;
+  Xxh3Hasher& operator=(const Xxh3Hasher&) = delete;
+
+  void update(std::string_view bytes);
+  std::string finish() const;  // "xxh3:<hex>" of everything fed so far
+
+ private:
+  void* state_;  // XXH3_state_t, kept opaque so users need not include xxhash.h
+};
+
+// "xxh3:<hex>" of the op's deterministic serialization.
+std::string op_digest(const c2w::v1::Op& op);
+
+// True for strings of the exact form this file produces.
+bool is_digest(std::string_view text);
+
+}  // namespace c2w::graph
