@@ -26,19 +26,32 @@ std::string xxh3_digest(std::string_view data) {
   return format(XXH3_128bits(data.data(), data.size()));
 }
 
+Xxh3Hasher::Xxh3Hasher() : state_(XXH3_createState()) {
+  XXH3_128bits_reset(static_cast<XXH3_state_t*>(state_));
+}
+
+Xxh3Hasher::~Xxh3Hasher() {
+  XXH3_freeState(static_cast<XXH3_state_t*>(state_));
+}
+
+void Xxh3Hasher::update(std::string_view bytes) {
+  XXH3_128bits_update(static_cast<XXH3_state_t*>(state_), bytes.data(), bytes.size());
+}
+
+std::string Xxh3Hasher::finish() const {
+  return format(XXH3_128bits_digest(static_cast<const XXH3_state_t*>(state_)));
+}
+
 std::string xxh3_key(const std::vector<std::string_view>& parts) {
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_128bits_reset(state);
+  Xxh3Hasher h;
   for (std::string_view p : parts) {
     uint64_t len = p.size();
-    unsigned char le[8];
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(len >> (8 * i));
-    XXH3_128bits_update(state, le, sizeof le);
-    XXH3_128bits_update(state, p.data(), p.size());
+    char le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<char>(len >> (8 * i));
+    h.update(std::string_view(le, sizeof le));
+    h.update(p);
   }
-  std::string out = format(XXH3_128bits_digest(state));
-  XXH3_freeState(state);
-  return out;
+  return h.finish();
 }
 
 }  // namespace c2w

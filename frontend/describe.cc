@@ -39,7 +39,7 @@ std::string fields_of(c2w::v1::Op op) {
   if (op.has_build_kernel()) {
     const std::string& text = op.build_kernel().config_fragment();
     op.mutable_build_kernel()->set_config_fragment("<" + std::to_string(text.size()) + " bytes " +
-                                                   graph::xxh3_digest(text) + ">");
+                                                   xxh3_digest(text) + ">");
   }
   google::protobuf::TextFormat::Printer printer;
   printer.SetSingleLineMode(true);
@@ -59,7 +59,7 @@ std::string describe(const c2w::v1::Definition& definition) {
     if (!op.ParseFromString(definition.ops(i))) {
       throw std::runtime_error("op " + std::to_string(i + 1) + " of the definition is corrupt");
     }
-    std::string digest = graph::xxh3_digest(definition.ops(i));
+    std::string digest = xxh3_digest(definition.ops(i));
     number[digest] = static_cast<size_t>(i + 1);
     out += "#" + std::to_string(i + 1) + " " + kind_of(op) + " " + digest;
     auto meta = definition.metadata().find(digest);

@@ -15,7 +15,7 @@ namespace c2w::frontend {
 namespace fs = std::filesystem;
 namespace {
 
-void feed(graph::Xxh3Hasher& hasher, std::string_view field) {
+void feed(Xxh3Hasher& hasher, std::string_view field) {
   std::string length = std::to_string(field.size()) + ":";
   hasher.update(length);
   hasher.update(field);
@@ -36,7 +36,7 @@ TreeEntry entry_of(const fs::path& path, const std::string& relative) {
   uint32_t mode = st.st_mode & 07777;
   if (S_ISLNK(st.st_mode)) return {'l', relative, 0, fs::read_symlink(path).string()};
   if (S_ISDIR(st.st_mode)) return {'d', relative, mode, ""};
-  if (S_ISREG(st.st_mode)) return {'f', relative, mode, graph::xxh3_digest(file_bytes(path))};
+  if (S_ISREG(st.st_mode)) return {'f', relative, mode, xxh3_digest(file_bytes(path))};
   throw std::runtime_error(path.string() + " is not a file, directory or symlink");
 }
 
@@ -45,7 +45,7 @@ TreeEntry entry_of(const fs::path& path, const std::string& relative) {
 std::string tree_digest(std::vector<TreeEntry> entries) {
   std::sort(entries.begin(), entries.end(),
             [](const TreeEntry& a, const TreeEntry& b) { return a.path < b.path; });
-  graph::Xxh3Hasher hasher;
+  Xxh3Hasher hasher;
   for (const TreeEntry& e : entries) {
     feed(hasher, std::string_view(&e.kind, 1));
     feed(hasher, e.path);
@@ -126,7 +126,7 @@ std::string MemoryLoader::read_text(const std::string& path) {
 std::string MemoryLoader::digest(const std::string& path) {
   std::string key = normalize_context_path(path);
   if (auto it = files_.find(key); it != files_.end()) {
-    return tree_digest({{'f', ".", it->second.mode, graph::xxh3_digest(it->second.content)}});
+    return tree_digest({{'f', ".", it->second.mode, xxh3_digest(it->second.content)}});
   }
   std::string prefix = key == "." ? "" : key + "/";
   std::vector<TreeEntry> entries = {{'d', ".", 0755, ""}};
@@ -140,7 +140,7 @@ std::string MemoryLoader::digest(const std::string& path) {
         entries.push_back({'d', relative.substr(0, slash), 0755, ""});
       }
     }
-    entries.push_back({'f', relative, it->second.mode, graph::xxh3_digest(it->second.content)});
+    entries.push_back({'f', relative, it->second.mode, xxh3_digest(it->second.content)});
   }
   if (entries.size() == 1) throw std::runtime_error("\"" + path + "\" does not exist");
   return tree_digest(std::move(entries));

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/hash.h"
 #include "c2w/v1/graph.pb.h"
 
 namespace c2w::graph {
@@ -21,25 +22,6 @@ inline constexpr std::string_view kDigestPrefix = "xxh3:";
 // Serialization with map entries sorted and no unknown-field reordering surprises: the bytes
 // that are hashed and also the bytes stored in Definition.ops.
 std::string deterministic_bytes(const google::protobuf::Message& message);
-
-// "xxh3:<hex>" of arbitrary bytes.
-std::string xxh3_digest(std::string_view bytes);
-
-// Incremental form of xxh3_digest() for content too large to hold in memory:
-// feeding the same bytes in any split gives xxh3_digest() of their concatenation.
-class Xxh3Hasher {
- public:
-  Xxh3Hasher();
-  ~Xxh3Hasher();
-  Xxh3Hasher(const Xxh3Hasher&) = delete;
-  Xxh3Hasher& operator=(const Xxh3Hasher&) = delete;
-
-  void update(std::string_view bytes);
-  std::string finish() const;  // "xxh3:<hex>" of everything fed so far
-
- private:
-  void* state_;  // XXH3_state_t, kept opaque so users need not include xxhash.h
-};
 
 // "xxh3:<hex>" of the op's deterministic serialization.
 std::string op_digest(const c2w::v1::Op& op);

@@ -25,7 +25,7 @@ struct Graph {
     for (const std::string& bytes : def.ops()) {
       Op op;
       EXPECT_TRUE(op.ParseFromString(bytes));
-      std::string d = graph::xxh3_digest(bytes);
+      std::string d = c2w::xxh3_digest(bytes);
       EXPECT_EQ(d, graph::op_digest(op)) << "stored bytes are not the deterministic form";
       EXPECT_FALSE(ops.contains(d)) << "op listed twice: " << d;
       digests.push_back(d);

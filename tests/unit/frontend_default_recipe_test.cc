@@ -21,7 +21,7 @@ uint32_t line_of(std::string_view text, std::string_view needle) {
 
 std::map<std::string, Op> ops_of(const c2w::v1::Definition& def) {
   std::map<std::string, Op> ops;
-  for (const std::string& bytes : def.ops()) ops[graph::xxh3_digest(bytes)].ParseFromString(bytes);
+  for (const std::string& bytes : def.ops()) ops[c2w::xxh3_digest(bytes)].ParseFromString(bytes);
   return ops;
 }
 

@@ -22,7 +22,7 @@ Op fetch(const std::string& ref, const std::string& platform) {
 
 TEST(GraphDigest, KnownXxh3Values) {
   // XXH3-128 of the empty input, from the xxHash reference (canonical: high half first).
-  EXPECT_EQ(c2w::graph::xxh3_digest(""), "xxh3:99aa06d3014798d86001c324468d497f");
+  EXPECT_EQ(c2w::xxh3_digest(""), "xxh3:99aa06d3014798d86001c324468d497f");
 }
 
 TEST(GraphDigest, FormIsPrefixAnd32LowercaseHex) {
@@ -108,13 +108,13 @@ TEST(GraphDigest, EveryFieldChangeChangesTheDigest) {
 }
 
 TEST(GraphDigest, StreamingHasherMatchesOneShot) {
-  c2w::graph::Xxh3Hasher h;
+  c2w::Xxh3Hasher h;
   h.update("conta");
   h.update("");
   h.update("iner2wasm");
-  EXPECT_EQ(h.finish(), c2w::graph::xxh3_digest("container2wasm"));
-  c2w::graph::Xxh3Hasher empty;
-  EXPECT_EQ(empty.finish(), c2w::graph::xxh3_digest(""));
+  EXPECT_EQ(h.finish(), c2w::xxh3_digest("container2wasm"));
+  c2w::Xxh3Hasher empty;
+  EXPECT_EQ(empty.finish(), c2w::xxh3_digest(""));
 }
 
 }  // namespace
