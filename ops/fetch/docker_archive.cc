@@ -46,7 +46,7 @@ std::string layer_media_type(const unsigned char* head, size_t n) {
 
 }  // namespace
 
-Image fetch_docker_archive(const Reference& ref, const Platform& platform, cache::Store& store,
+Image fetch_docker_archive(const oci::Reference& ref, const Platform& platform, cache::Store& store,
                            const FetchHooks& hooks) {
   // Pass 1: manifest.json (it may sit anywhere in the tar) and symlinked layer names.
   json manifest;

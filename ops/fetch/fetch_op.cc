@@ -5,7 +5,7 @@
 namespace c2w::fetch {
 
 cache::Record FetchOp::run(const v1::Op& op, solver::OpContext& ctx) {
-  Reference ref = parse_reference(op.fetch().ref());
+  oci::Reference ref = oci::parse_reference(op.fetch().ref());
   Platform platform =
       Platform::parse(op.fetch().platform().empty() ? "linux/riscv64" : op.fetch().platform());
   FetchHooks hooks;

@@ -33,7 +33,7 @@ class BlobSource {
 
 class RegistrySource : public BlobSource {
  public:
-  RegistrySource(const Reference& ref, const RegistryOptions& options, const FetchHooks& hooks)
+  RegistrySource(const oci::Reference& ref, const RegistryOptions& options, const FetchHooks& hooks)
       : client_(ref, options, hooks.cancelled), hooks_(hooks) {}
   FetchedManifest manifest(const std::string& tag_or_digest) override {
     return client_.get_manifest(tag_or_digest);
@@ -51,7 +51,7 @@ class RegistrySource : public BlobSource {
 
 class LayoutSource : public BlobSource {
  public:
-  LayoutSource(const Reference& ref, const FetchHooks& hooks) : layout_(open(ref)), hooks_(hooks) {}
+  LayoutSource(const oci::Reference& ref, const FetchHooks& hooks) : layout_(open(ref)), hooks_(hooks) {}
   FetchedManifest manifest(const std::string& tag_or_digest) override {
     std::string digest = tag_or_digest;
     std::string media;
@@ -86,7 +86,7 @@ class LayoutSource : public BlobSource {
   }
 
  private:
-  static oci::Layout open(const Reference& ref) {
+  static oci::Layout open(const oci::Reference& ref) {
     try {
       return oci::Layout::open(ref.path);
     } catch (const std::exception& e) {
@@ -190,7 +190,7 @@ Image resolve(BlobSource& src, const std::string& ref_text, const std::string& t
 
 }  // namespace
 
-Image fetch_docker_archive(const Reference& ref, const Platform& platform, cache::Store& store,
+Image fetch_docker_archive(const oci::Reference& ref, const Platform& platform, cache::Store& store,
                            const FetchHooks& hooks);
 
 Platform Platform::parse(const std::string& text) {
@@ -228,18 +228,18 @@ Image Image::from_json(const json& j) {
   return i;
 }
 
-Image fetch_image(const Reference& ref, const Platform& platform, const RegistryOptions& options,
+Image fetch_image(const oci::Reference& ref, const Platform& platform, const RegistryOptions& options,
                   cache::Store& store, const FetchHooks& hooks) {
   switch (ref.kind) {
-    case Reference::Kind::kRegistry: {
+    case oci::Reference::Kind::kRegistry: {
       RegistrySource src(ref, options, hooks);
       return resolve(src, ref.str(), ref.digest.empty() ? ref.tag : ref.digest, platform, store);
     }
-    case Reference::Kind::kOciLayout: {
+    case oci::Reference::Kind::kOciLayout: {
       LayoutSource src(ref, hooks);
       return resolve(src, ref.str(), ref.digest.empty() ? ref.tag : ref.digest, platform, store);
     }
-    case Reference::Kind::kDockerArchive:
+    case oci::Reference::Kind::kDockerArchive:
       return fetch_docker_archive(ref, platform, store, hooks);
   }
   throw Error("unknown reference kind");

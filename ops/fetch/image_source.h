@@ -9,7 +9,7 @@
 #include <string>
 
 #include "cache/store.h"
-#include "ops/fetch/reference.h"
+#include "oci/reference.h"
 #include "ops/fetch/registry_client.h"
 
 namespace c2w::fetch {
@@ -42,7 +42,7 @@ struct FetchHooks {
   std::function<void(const std::string&)> log;
 };
 
-Image fetch_image(const Reference& ref, const Platform& platform, const RegistryOptions& options,
+Image fetch_image(const oci::Reference& ref, const Platform& platform, const RegistryOptions& options,
                   cache::Store& store, const FetchHooks& hooks);
 
 }  // namespace c2w::fetch

@@ -143,7 +143,7 @@ struct RegistryClient::Response {
   std::string curl_error;
 };
 
-RegistryClient::RegistryClient(Reference ref, RegistryOptions options, CancelFn cancelled)
+RegistryClient::RegistryClient(oci::Reference ref, RegistryOptions options, CancelFn cancelled)
     : ref_(std::move(ref)), options_(std::move(options)), cancelled_(std::move(cancelled)) {
   if (!options_.ca_file.empty()) {
     std::string extra = read_text(options_.ca_file);

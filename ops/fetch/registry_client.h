@@ -13,7 +13,7 @@
 #include <string>
 
 #include "cache/store.h"
-#include "ops/fetch/reference.h"
+#include "oci/reference.h"
 
 namespace c2w::fetch {
 
@@ -39,7 +39,7 @@ class RegistryClient {
   using CancelFn = std::function<bool()>;
   using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
-  RegistryClient(Reference ref, RegistryOptions options, CancelFn cancelled);
+  RegistryClient(oci::Reference ref, RegistryOptions options, CancelFn cancelled);
   ~RegistryClient();
   RegistryClient(const RegistryClient&) = delete;
   RegistryClient& operator=(const RegistryClient&) = delete;
@@ -61,7 +61,7 @@ class RegistryClient {
   std::string base_url() const;
   std::string where() const;
 
-  Reference ref_;
+  oci::Reference ref_;
   RegistryOptions options_;
   CancelFn cancelled_;
   std::string authorization_;  // current "Authorization: ..." header, empty when anonymous

@@ -15,6 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace c2w::fetch;
+using c2w::oci::parse_reference;
 using c2w::testing::fixture;
 using c2w::testing::LoopbackRegistry;
 using c2w::testing::TempDir;

@@ -354,7 +354,10 @@ TEST(FrontendBuild, NormalizesImageRefs) {
             "docker.io/library/busybox:1");
   EXPECT_EQ(normalize_image_ref("user/app"), "docker.io/user/app:latest");
   EXPECT_EQ(normalize_image_ref("localhost:5000/app"), "localhost:5000/app:latest");
-  EXPECT_EQ(normalize_image_ref("ghcr.io/o/r@sha256:abcd"), "ghcr.io/o/r@sha256:abcd");
+  const std::string digest = "sha256:" + std::string(64, 'a');
+  EXPECT_EQ(normalize_image_ref("ghcr.io/o/r@" + digest), "ghcr.io/o/r@" + digest);
+  EXPECT_EQ(normalize_image_ref("ghcr.io/o/r:t@" + digest), "ghcr.io/o/r@" + digest);
+  EXPECT_THROW(normalize_image_ref("ghcr.io/o/r@sha256:abcd"), std::invalid_argument);
   EXPECT_EQ(normalize_image_ref("docker://alpine:3.20"), "docker.io/library/alpine:3.20");
   EXPECT_EQ(normalize_image_ref("oci-layout:/tmp/x:tag"), "oci-layout:/tmp/x:tag");
   EXPECT_THROW(normalize_image_ref(""), std::invalid_argument);

@@ -1,6 +1,6 @@
 // Image references normalise as Docker's do, local transports parse, and bad ones are refused
 // with a message naming the problem.
-#include "ops/fetch/reference.h"
+#include "oci/reference.h"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 
 namespace {
 
-using c2w::fetch::parse_reference;
-using c2w::fetch::Reference;
+using c2w::oci::parse_reference;
+using c2w::oci::Reference;
 
 TEST(Reference, DockerHubShortNames) {
   Reference r = parse_reference("alpine");

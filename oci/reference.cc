@@ -1,11 +1,11 @@
-#include "ops/fetch/reference.h"
+#include "oci/reference.h"
 
 #include <filesystem>
 #include <regex>
 
 #include "base/error.h"
 
-namespace c2w::fetch {
+namespace c2w::oci {
 
 namespace {
 
@@ -24,10 +24,11 @@ bool valid_digest(const std::string& digest) {
   return std::regex_match(digest, re);
 }
 
-Error bad(const std::string& text, const std::string& why) {
-  return Error("invalid image reference \"" + text + "\": " + why,
-               "use NAME[:TAG][@sha256:DIGEST], e.g. docker.io/library/busybox:latest, or "
-               "oci-layout:DIR[:TAG] / docker-archive:FILE.tar");
+ReferenceError bad(const std::string& text, const std::string& why) {
+  return ReferenceError("invalid image reference \"" + text + "\": " + why,
+                        "use NAME[:TAG][@sha256:DIGEST], e.g. docker.io/library/busybox:latest, or "
+                        "oci-layout:DIR[:TAG] / docker-archive:FILE.tar",
+                        why);
 }
 
 Reference parse_local(const std::string& text, Reference::Kind kind, const std::string& rest) {
@@ -65,10 +66,12 @@ Reference parse_reference(const std::string& text) {
     return parse_local(text, Reference::Kind::kOciLayout, text.substr(11));
   if (text.starts_with("docker-archive:"))
     return parse_local(text, Reference::Kind::kDockerArchive, text.substr(15));
+  if (text.starts_with("oci-archive:"))
+    throw bad(text, "oci-archive is not supported; extract it (tar -x) and use oci-layout:DIR");
   if (text.empty()) throw bad(text, "it is empty");
 
   Reference r;
-  std::string rest = text;
+  std::string rest = text.starts_with("docker://") ? text.substr(9) : text;
   if (size_t at = rest.find('@'); at != std::string::npos) {
     r.digest = rest.substr(at + 1);
     rest = rest.substr(0, at);
@@ -80,7 +83,8 @@ Reference parse_reference(const std::string& text) {
       slash != std::string::npos && (first.find('.') != std::string::npos ||
                                      first.find(':') != std::string::npos || first == "localhost");
   if (has_registry) {
-    r.registry = first;
+    r.registry =
+        first == "index.docker.io" || first == "registry-1.docker.io" ? "docker.io" : first;
     rest = rest.substr(slash + 1);
   } else {
     r.registry = "docker.io";
@@ -128,4 +132,4 @@ std::string Reference::str() const {
   return base;
 }
 
-}  // namespace c2w::fetch
+}  // namespace c2w::oci

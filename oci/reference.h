@@ -6,7 +6,9 @@
 
 #include <string>
 
-namespace c2w::fetch {
+#include "base/error.h"
+
+namespace c2w::oci {
 
 struct Reference {
   enum class Kind { kRegistry, kOciLayout, kDockerArchive };
@@ -25,7 +27,18 @@ struct Reference {
   std::string pull_scope() const { return "repository:" + repository + ":pull"; }
 };
 
-// Throws c2w::Error naming what is malformed.
+// A malformed reference: what() is the whole sentence, reason() only what is wrong.
+class ReferenceError : public Error {
+ public:
+  ReferenceError(const std::string& message, std::string hint, std::string reason)
+      : Error(message, std::move(hint)), reason_(std::move(reason)) {}
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string reason_;
+};
+
+// Throws ReferenceError naming what is malformed.
 Reference parse_reference(const std::string& text);
 
-}  // namespace c2w::fetch
+}  // namespace c2w::oci
