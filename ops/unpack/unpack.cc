@@ -9,12 +9,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <memory>
 
 #include "oci/sha256.h"
 #include "ops/unpack/fd.h"
 #include "ops/unpack/rootfs.h"
+#include "ops/unpack/stream.h"
 
 namespace c2w::unpack {
 
@@ -22,80 +22,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Large reads: fewer syscalls and callbacks; 1 MiB also bounds the memory per layer.
-constexpr size_t kBlock = 1 << 20;
+constexpr size_t kTarBlock = 1 << 20;
+constexpr const char* kRefetch =
+    "the blob is corrupt or truncated: remove it from the cache and fetch the image again";
+constexpr const char* kRefuse = "the layer is malformed or malicious; refusing to unpack it";
 
 struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
-using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 
-// The compressed blob: read in large blocks, hashed and reported as it goes. The first block
-// is read ahead so the compression can be sniffed before libarchive sees any byte.
-struct BlobSource {
-  Fd fd;
-  oci::Sha256 hash;
-  uint64_t read = 0;
-  uint64_t total = 0;
-  size_t index = 0;
-  const UnpackOptions* options = nullptr;
-  std::vector<char> buf = std::vector<char>(kBlock);
-  size_t ahead = 0;           // bytes of buf read ahead and not yet handed out
-  std::exception_ptr failed;  // thrown by the progress callback (e.g. cancellation)
-  std::string error;          // a read error
-
-  // Next block into buf; 0 at the end, -1 on error (recorded, never thrown through libarchive).
-  ssize_t next() {
-    ssize_t n;
-    do n = ::read(fd.get(), buf.data(), buf.size());
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      error = std::string("cannot read the blob: ") + strerror(errno);
-      return -1;
-    }
-    hash.update(buf.data(), static_cast<size_t>(n));
-    read += static_cast<uint64_t>(n);
-    if (options->progress && n > 0) {
-      try {
-        options->progress(index, read, total);
-      } catch (...) {
-        failed = std::current_exception();
-        return -1;
-      }
-    }
-    return n;
-  }
-};
-
-la_ssize_t blob_read(archive* a, void* ctx, const void** out) {
-  auto* s = static_cast<BlobSource*>(ctx);
-  *out = s->buf.data();
-  if (s->ahead > 0) return static_cast<la_ssize_t>(std::exchange(s->ahead, 0));
-  ssize_t n = s->next();
-  if (n < 0) archive_set_error(a, EIO, "%s", s->error.empty() ? "interrupted" : s->error.c_str());
-  return n;
-}
-
-// The uncompressed tar stream, pulled from the decompressing raw reader and hashed (diff_id).
-struct TarSource {
-  archive* raw = nullptr;
-  oci::Sha256 hash;
-  uint64_t bytes = 0;
-  std::vector<char> buf = std::vector<char>(kBlock);
-  std::string error;  // the decompressor's error, clearer than the tar reader's
+struct TarInput {
+  LayerStream* stream;
+  std::vector<char> buf = std::vector<char>(kTarBlock);
 };
 
 la_ssize_t tar_read(archive* a, void* ctx, const void** out) {
-  auto* s = static_cast<TarSource*>(ctx);
-  la_ssize_t n = archive_read_data(s->raw, s->buf.data(), s->buf.size());
-  if (n < 0) {
-    s->error = archive_error_string(s->raw) ? archive_error_string(s->raw) : "decompression failed";
-    archive_set_error(a, EIO, "%s", s->error.c_str());
-    return -1;
-  }
-  s->hash.update(s->buf.data(), static_cast<size_t>(n));
-  s->bytes += static_cast<uint64_t>(n);
-  *out = s->buf.data();
+  auto* in = static_cast<TarInput*>(ctx);
+  *out = in->buf.data();
+  ssize_t n = in->stream->read(in->buf.data(), in->buf.size());
+  if (n < 0)
+    archive_set_error(a, EIO, "%s",
+                      in->stream->error().empty() ? "cancelled" : in->stream->error().c_str());
   return n;
 }
 
@@ -123,126 +70,92 @@ class LayerApplier {
     throw UnpackError("unpack: layer " + std::to_string(index_ + 1) + "/" + std::to_string(count_) +
                       " " + blob_.digest + ": " + what + "; " + todo);
   }
-  [[noreturn]] void fail_stream(archive* a, const char* stage) const;
 
   const LayerBlob& blob_;
   size_t index_, count_;
   const UnpackOptions& options_;
-  BlobSource blob_src_;
-  TarSource tar_src_;
-  std::string compression_;
 };
-
-constexpr const char* kRefetch =
-    "the blob is corrupt or truncated: remove it from the cache and fetch the image again";
-constexpr const char* kRefuse = "the layer is malformed or malicious; refusing to unpack it";
-
-void LayerApplier::fail_stream(archive* a, const char* stage) const {
-  if (blob_src_.failed) std::rethrow_exception(blob_src_.failed);
-  std::string why = !blob_src_.error.empty() ? blob_src_.error
-                    : !tar_src_.error.empty()
-                        ? compression_ + " stream: " + tar_src_.error
-                        : (archive_error_string(a) ? archive_error_string(a) : "unknown error");
-  fail(std::string(stage) + ": " + why, kRefetch);
-}
 
 LayerStats LayerApplier::apply(RootfsWriter& writer) {
   auto start = std::chrono::steady_clock::now();
   if (!oci::is_sha256_digest(blob_.digest))
     fail("digest '" + blob_.digest + "' is not a sha256 digest",
          "only sha256 layer digests are supported");
-  blob_src_.fd.reset(::open(blob_.file.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st {};
-  if (!blob_src_.fd.valid() || ::fstat(blob_src_.fd.get(), &st) != 0)
-    fail("cannot open " + blob_.file.string() + ": " + strerror(errno), "fetch the image again");
-  blob_src_.total = static_cast<uint64_t>(st.st_size);
-  blob_src_.index = index_;
-  blob_src_.options = &options_;
-
-  ssize_t first = blob_src_.next();
-  if (first < 0) fail_stream(nullptr, "reading");
-  blob_src_.ahead = static_cast<size_t>(first);
-  compression_ = sniff_compression(std::string_view(blob_src_.buf.data(), blob_src_.ahead));
+  std::unique_ptr<LayerStream> stream;
+  try {
+    LayerStream::Progress progress;
+    if (options_.progress)
+      progress = [this](uint64_t read, uint64_t total) { options_.progress(index_, read, total); };
+    stream = std::make_unique<LayerStream>(blob_.file, std::move(progress));
+  } catch (const std::runtime_error& err) {
+    fail(err.what(), "fetch the image again");
+  }
   std::string declared = declared_compression(blob_.media_type);
-  if (!declared.empty() && declared != compression_)
-    fail(
-        "media type " + blob_.media_type + " says " + declared + " but the data is " + compression_,
-        "the image manifest is wrong; rebuild or re-push the image");
-
-  ArchivePtr raw(archive_read_new());
-  archive_read_support_format_raw(raw.get());
-  if (compression_ == "gzip") archive_read_support_filter_gzip(raw.get());
-  if (compression_ == "zstd") archive_read_support_filter_zstd(raw.get());
-  if (compression_ == "xz") archive_read_support_filter_xz(raw.get());
-  if (compression_ == "bzip2") archive_read_support_filter_bzip2(raw.get());
-  archive_entry* entry = nullptr;
-  if (archive_read_open(raw.get(), &blob_src_, nullptr, blob_read, nullptr) != ARCHIVE_OK ||
-      archive_read_next_header(raw.get(), &entry) != ARCHIVE_OK)
-    fail_stream(raw.get(), "opening");
-
-  tar_src_.raw = raw.get();
-  ArchivePtr tar(archive_read_new());
-  archive_read_support_format_tar(tar.get());
-  if (archive_read_open(tar.get(), &tar_src_, nullptr, tar_read, nullptr) != ARCHIVE_OK)
-    fail_stream(tar.get(), "reading the tar");
+  if (!declared.empty() && declared != stream->compression())
+    fail("media type " + blob_.media_type + " says " + declared + " but the data is " +
+             stream->compression(),
+         "the image manifest is wrong; rebuild or re-push the image");
 
   LayerStats stats;
-  writer.begin_layer(index_);
-  for (;;) {
-    int rc = archive_read_next_header(tar.get(), &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) fail_stream(tar.get(), "reading the tar");
-    ++stats.entries;
-    try {
-      writer.apply(tar.get(), entry);
-    } catch (const EntryError& err) {
-      // Data read errors surface inside apply; they are about the stream, not the entry.
-      if (blob_src_.failed || !blob_src_.error.empty() || !tar_src_.error.empty())
-        fail_stream(tar.get(), "reading the tar");
-      const char* name = archive_entry_pathname(entry);
-      fail("entry '" + std::string(name ? name : "?") + "': " + err.what(), kRefuse);
+  std::string problem;  // the first failure; its root cause is known only after the drain
+  const char* todo = kRefetch;
+  TarInput input{stream.get()};
+  std::unique_ptr<archive, ArchiveFree> tar(archive_read_new());
+  archive_read_support_format_tar(tar.get());
+  auto tar_error = [&] {
+    const char* why = archive_error_string(tar.get());
+    problem = std::string("reading the tar: ") + (why ? why : "failed");
+    todo = "the layer is not a valid tar; rebuild the image";
+  };
+  if (archive_read_open(tar.get(), &input, nullptr, tar_read, nullptr) != ARCHIVE_OK) {
+    tar_error();
+  } else {
+    writer.begin_layer(index_);
+    archive_entry* entry = nullptr;
+    for (;;) {
+      int rc = archive_read_next_header(tar.get(), &entry);
+      if (rc == ARCHIVE_EOF) break;
+      if (rc < ARCHIVE_WARN) {
+        tar_error();
+        break;
+      }
+      ++stats.entries;
+      try {
+        writer.apply(tar.get(), entry);
+      } catch (const EntryError& err) {
+        const char* name = archive_entry_pathname(entry);
+        problem = "entry '" + std::string(name ? name : "?") + "': " + err.what();
+        todo = kRefuse;
+        break;
+      }
     }
   }
-  // The digests cover every byte: the tar's end padding and anything after the compressed
-  // stream too.
-  const void* unused = nullptr;
-  la_ssize_t n;
-  while ((n = tar_read(tar.get(), &tar_src_, &unused)) > 0) {
-  }
-  if (n < 0) fail_stream(tar.get(), "reading the tar");
-  ssize_t m;
-  while ((m = blob_src_.next()) > 0) {
-  }
-  if (m < 0) fail_stream(nullptr, "reading");
+  // The digests cover every byte, and after a failure the rest of the data tells whether the
+  // blob itself is corrupt: a bad entry or tar header may only be a symptom of that.
+  stream->drain();
+  if (stream->failure()) std::rethrow_exception(stream->failure());
+  std::string actual = stream->blob_digest();
+  if (actual != blob_.digest)
+    fail("the blob's sha256 is " + actual + ", not its digest" +
+             (problem.empty() ? "" : " (" + problem + ")"),
+         kRefetch);
+  if (!stream->error().empty()) fail(stream->error(), kRefetch);
+  if (!problem.empty()) fail(problem, todo);
 
   stats.digest = blob_.digest;
-  std::string actual = blob_src_.hash.digest();
-  if (actual != blob_.digest) fail("the blob's sha256 is " + actual + ", not its digest", kRefetch);
-  stats.diff_id = tar_src_.hash.digest();
+  stats.diff_id = stream->diff_id();
   if (!blob_.diff_id.empty() && stats.diff_id != blob_.diff_id)
     fail("the uncompressed tar's sha256 is " + stats.diff_id + ", not the image config's diff_id " +
              blob_.diff_id,
          "the image config and layer disagree; rebuild or re-push the image");
-  stats.compression = compression_;
-  stats.compressed_bytes = blob_src_.read;
-  stats.uncompressed_bytes = tar_src_.bytes;
+  stats.compression = stream->compression();
+  stats.compressed_bytes = stream->compressed_bytes();
+  stats.uncompressed_bytes = stream->uncompressed_bytes();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;
 }
 
 }  // namespace
-
-std::string sniff_compression(std::string_view head) {
-  auto starts = [&](std::string_view magic) { return head.substr(0, magic.size()) == magic; };
-  if (starts("\x1f\x8b")) return "gzip";
-  if (starts("\x28\xb5\x2f\xfd")) return "zstd";
-  if (starts(std::string_view("\xfd"
-                              "7zXZ\0",
-                              6)))
-    return "xz";
-  if (starts("BZh")) return "bzip2";
-  return "none";
-}
 
 UnpackResult unpack_layers(const std::vector<LayerBlob>& layers, const fs::path& dest,
                            const UnpackOptions& options) {
