@@ -61,6 +61,12 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+void set_mtime(int dirfd, const char* name, int64_t mtime, const std::string& path) {
+  timespec times[2] = {{mtime, 0}, {mtime, 0}};
+  if (::utimensat(dirfd, name, times, AT_SYMLINK_NOFOLLOW) != 0)
+    fail_errno("cannot set mtime of " + shown(path));
+}
+
 }  // namespace
 
 std::vector<std::string> split_entry_name(const std::string& name) {
@@ -380,8 +386,7 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
       meta.link = target;
       clear_for(parent, base, false);
       if (::symlinkat(target, dirfd, at) != 0) fail_errno("cannot create symlink " + shown(path));
-      timespec times[2] = {{meta.mtime, 0}, {meta.mtime, 0}};
-      ::utimensat(dirfd, at, times, AT_SYMLINK_NOFOLLOW);  // best effort: some fs refuse
+      set_mtime(dirfd, at, meta.mtime, path);
       break;
     }
     case AE_IFIFO:
@@ -389,6 +394,7 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
       clear_for(parent, base, false);
       if (::mkfifoat(dirfd, at, disk_mode(meta.mode, false)) != 0)
         fail_errno("cannot create fifo " + shown(path));
+      set_mtime(dirfd, at, meta.mtime, path);
       break;
     case AE_IFCHR:
     case AE_IFBLK: {
@@ -399,6 +405,7 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
       clear_for(parent, base, false);
       Fd fd(::openat(dirfd, at, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (!fd.valid()) fail_errno("cannot create device placeholder " + shown(path));
+      set_mtime(dirfd, at, meta.mtime, path);
       break;
     }
     default:
