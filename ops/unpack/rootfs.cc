@@ -257,7 +257,8 @@ void RootfsWriter::write_data(archive* a, int fd, const std::string& path, int64
     int rc = archive_read_data_block(a, &block, &len, &offset);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_OK)
-      fail("cannot read data of " + shown(path) + ": " + archive_error_string(a));
+      fail("cannot read data of " + shown(path) + ": " +
+           (archive_error_string(a) ? archive_error_string(a) : "read error"));
     const char* p = static_cast<const char*>(block);
     while (len > 0) {  // offsets matter: sparse files arrive with holes between blocks
       ssize_t n = ::pwrite(fd, p, len, offset);
@@ -336,8 +337,11 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
     return;
   }
   const std::string& base = parts.back();
-  for (size_t i = 0; i + 1 < parts.size(); ++i)
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
     if (starts_with(parts[i], kAufsMeta)) return;  // contents of AUFS metadata dirs
+    // Whiteout names never reach the tree, not even as parents.
+    if (starts_with(parts[i], kWhiteout)) fail("entry inside the whiteout '" + parts[i] + "'");
+  }
   if (base == kOpaque) {
     parts.pop_back();
     return make_opaque(parts);

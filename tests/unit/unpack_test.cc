@@ -216,6 +216,16 @@ TEST_F(Unpack, LaterEntriesReplaceEarlierOnes) {
   EXPECT_EQ(fs::read_symlink(root() / "s"), "/target");
 }
 
+TEST_F(Unpack, Utf8NamesAreKeptByteForByte) {
+  run({{file("caf\xc3\xa9/\xc3\xb1.txt", "u"), symlink("l", "caf\xc3\xa9")}});
+  EXPECT_EQ(slurp(root() / "caf\xc3\xa9/\xc3\xb1.txt"), "u");
+  EXPECT_TRUE(manifest().count("/caf\xc3\xa9/\xc3\xb1.txt"));
+  EXPECT_EQ(manifest().at("/l").link, "caf\xc3\xa9");
+  fs::remove_all(dest_);
+  std::string e = error_of({{file("latin1-\xe9", "x")}});
+  EXPECT_NE(e.find("not valid UTF-8"), std::string::npos) << e;
+}
+
 TEST_F(Unpack, RootEntrySetsTheRootsMetadata) {
   TarEntry r = dir("./", 0750);
   r.uid = 5;
@@ -303,6 +313,8 @@ TEST_F(Unpack, RejectsWhiteoutOfDotDotAndSymlinkLoops) {
   EXPECT_NE(e.find("entry 'a/.wh...': whiteout of '..' is not a valid name"), std::string::npos)
       << e;
   EXPECT_TRUE(fs::exists(work_.path() / "outside"));
+  e = error_of({{file("a/.wh.b/c", "x")}});
+  EXPECT_NE(e.find("entry inside the whiteout '.wh.b'"), std::string::npos) << e;
   e = error_of({{symlink("loop", "loop"), file("loop/x", "x")}});
   EXPECT_NE(e.find("too many levels of symlinks"), std::string::npos) << e;
   e = error_of({{file("f", "x"), file("f/x", "x")}});
