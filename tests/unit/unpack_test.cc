@@ -393,7 +393,7 @@ TEST_F(Unpack, CompressionIsSniffedForPlainAndUnknownMediaTypes) {
                  "application/vnd.docker.image.rootfs.diff.tar.gzip"),
       store_blob(blobs_, make_tar({file("x", "xz")}, "xz"), "application/x-unknown"),
       store_blob(blobs_, make_tar({file("n", "none")}), "")};
-  UnpackResult r = unpack_layers(blobs, dest_, options());
+  UnpackResult r = unpack_layers(blobs, dest_);  // default options: synced before the rename
   ASSERT_EQ(r.layers.size(), 4u);
   EXPECT_EQ(r.layers[0].compression, "gzip");
   EXPECT_EQ(r.layers[1].compression, "zstd");
