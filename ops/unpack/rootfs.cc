@@ -27,7 +27,7 @@ constexpr std::string_view kAufsMeta = ".wh..wh.";
   throw EntryError(what);
 }
 [[noreturn]] void fail_errno(const std::string& what) {
-  throw EntryError(what + ": " + strerror(errno));
+  throw HostError(what + ": " + strerror(errno));
 }
 
 std::string join(const std::string& dir, const std::string& name) {

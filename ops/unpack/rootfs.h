@@ -44,6 +44,12 @@ class EntryError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+// The host refused an operation for an entry (no space, no permission, a name too long for the
+// filesystem): the message ends with the system's reason.
+class HostError : public EntryError {
+ public:
+  using EntryError::EntryError;
+};
 
 class RootfsWriter {
  public:

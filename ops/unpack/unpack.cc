@@ -26,6 +26,8 @@ constexpr size_t kTarBlock = 1 << 20;
 constexpr const char* kRefetch =
     "the blob is corrupt or truncated: remove it from the cache and fetch the image again";
 constexpr const char* kRefuse = "the layer is malformed or malicious; refusing to unpack it";
+constexpr const char* kHost =
+    "the host refused it: check free space and permissions where the image is unpacked";
 
 struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -125,7 +127,7 @@ LayerStats LayerApplier::apply(RootfsWriter& writer) {
       } catch (const EntryError& err) {
         const char* name = archive_entry_pathname(entry);
         problem = "entry '" + std::string(name ? name : "?") + "': " + err.what();
-        todo = kRefuse;
+        todo = dynamic_cast<const HostError*>(&err) ? kHost : kRefuse;
         break;
       }
     }
