@@ -4,12 +4,14 @@
 //
 // File format (`<dest>/metadata.jsonl`, UTF-8, one JSON object per line, keys sorted):
 //   line 1: {"entries":N,"format":"c2w-rootfs-metadata","version":1}
-//   then N lines sorted by path (bytewise), so a parent always precedes its children:
+//   then N lines sorted by path (bytewise), so a parent always precedes its children, e.g.
 //   {"gid":0,"mode":493,"mtime":0,"path":"/","type":"dir","uid":0}
-//   {"gid":0,"mode":493,"mtime":0,"path":"/bin/busybox","size":1234,"type":"file","uid":0}
-//   {"gid":0,"link":"/bin/busybox","mode":511,"mtime":0,"path":"/bin/sh","type":"symlink",...}
-//   {"gid":0,"hardlink":"/usr/bin/perl","mode":493,...,"path":"/usr/bin/perl5.40.1",...}
-//   {"gid":0,"major":1,"minor":3,"mode":438,"path":"/dev/null","type":"char","uid":0,...}
+//   {"gid":0,"link":"usr/bin","mode":511,"mtime":0,"path":"/bin","type":"symlink","uid":0}
+//   {"gid":0,"major":1,"minor":3,"mode":438,"mtime":0,"path":"/dev/null","type":"char","uid":0}
+//   {"gid":0,"mode":493,"mtime":0,"path":"/usr/bin/perl","size":3481640,"type":"file","uid":0}
+//   {"gid":0,"hardlink":"/usr/bin/perl","mode":493,"mtime":0,"path":"/usr/bin/perl5.40.1",
+//    "size":3481640,"type":"file","uid":0}                          (one line in the file)
+//   {...,"path":"/usr/bin/ping",...,"xattrs":{"security.capability":"AQAAAgAgAAAAAAAAAAAAAAAAAAA="}}
 // Fields: path (absolute inside the rootfs), type (file|dir|symlink|fifo|char|block), mode
 // (permission bits 07777 as a number), uid, gid, mtime (seconds), size (files), link (symlink
 // target, verbatim), hardlink (files sharing an inode: the first such path in sorted order;
