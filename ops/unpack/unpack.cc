@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "base/error.h"
 #include "oci/sha256.h"
 #include "ops/unpack/fd.h"
 #include "ops/unpack/rootfs.h"
@@ -89,6 +90,8 @@ LayerStats LayerApplier::apply(RootfsWriter& writer) {
     if (options_.progress)
       progress = [this](uint64_t read, uint64_t total) { options_.progress(index_, read, total); };
     stream = std::make_unique<LayerStream>(blob_.file, std::move(progress));
+  } catch (const Cancelled&) {
+    throw;  // the caller's cancellation, not a broken layer
   } catch (const std::runtime_error& err) {
     fail(err.what(), "fetch the image again");
   }

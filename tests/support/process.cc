@@ -116,6 +116,15 @@ bool BackgroundProcess::running() {
   return true;
 }
 
+int BackgroundProcess::wait() {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+  return decode_status(status);
+}
+
 void BackgroundProcess::stop() {
   if (pid_ <= 0) return;
   kill(pid_, SIGTERM);

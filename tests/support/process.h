@@ -29,6 +29,8 @@ class BackgroundProcess {
 
   bool running();
   void stop();
+  // Waits for the process to end by itself; returns its status as CommandResult::exit_code does.
+  int wait();
   pid_t pid() const { return pid_; }
 
  private:

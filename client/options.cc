@@ -1,0 +1,180 @@
+#include "client/options.h"
+
+#include <cctype>
+#include <functional>
+
+namespace c2w::client {
+
+std::string usage_text() {
+  return R"(usage: c2w [options] IMAGE [OUTPUT]
+       c2w du [--cache-dir DIR]
+       c2w prune [--keep-storage SIZE] [--all] [--cache-dir DIR]
+
+Converts a container image into a WebAssembly module (OUTPUT, default out.wasm).
+IMAGE is a registry reference (busybox, docker.io/library/busybox:1.36, 127.0.0.1:5000/x@sha256:...),
+oci-layout:DIR[:TAG|@DIGEST] or docker-archive:FILE.tar.
+
+options:
+  --target-arch ARCH          guest architecture (default riscv64)
+  --platform OS/ARCH          image platform to pick from a multi-arch index (default linux/riscv64)
+  --build-arg NAME=VALUE      set a recipe ARG (repeatable)
+  --recipe FILE               use FILE instead of the embedded recipe (c2w's --dockerfile)
+  --show-recipe               print the embedded recipe and exit
+  --target STAGE              build only up to STAGE
+  --output type=local,dest=DIR  write the result (a rootfs tree or a file) into DIR
+  --cache-dir DIR             build cache (default $XDG_CACHE_HOME/c2w)
+  --no-cache                  run every step even when cached
+  --progress MODE             auto, plain, tty or json (default auto)
+  --insecure-registry HOST    talk plain HTTP to HOST[:PORT] (repeatable)
+  --registry-ca FILE          trust this CA certificate for registries
+  --creds USER:PASSWORD       credentials for the image's registry
+  --debug-image               make the guest init log each step
+  --version, --help
+)";
+}
+
+uint64_t parse_size(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
+  if (i == 0)
+    throw UsageError("invalid size \"" + text + "\"", "write it like 10GB, 512MB or 1000000");
+  double value = std::stod(text.substr(0, i));
+  std::string unit = text.substr(i);
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  double mult = 1;
+  if (unit.empty() || unit == "b")
+    mult = 1;
+  else if (unit == "k" || unit == "kb")
+    mult = 1e3;
+  else if (unit == "m" || unit == "mb")
+    mult = 1e6;
+  else if (unit == "g" || unit == "gb")
+    mult = 1e9;
+  else if (unit == "t" || unit == "tb")
+    mult = 1e12;
+  else if (unit == "kib")
+    mult = 1024.0;
+  else if (unit == "mib")
+    mult = 1024.0 * 1024;
+  else if (unit == "gib")
+    mult = 1024.0 * 1024 * 1024;
+  else
+    throw UsageError("invalid size unit in \"" + text + "\"",
+                     "use B, KB, MB, GB, TB or KiB, MiB, GiB");
+  return static_cast<uint64_t>(value * mult);
+}
+
+Options parse_options(int argc, const char* const* argv) {
+  Options o;
+  std::vector<std::string> positional;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::string value;
+    bool has_inline = false;
+    if (a.starts_with("--") && a.find('=') != std::string::npos) {
+      value = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      has_inline = true;
+    }
+    auto take = [&]() -> std::string {
+      if (has_inline) return value;
+      if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
+      return args[++i];
+    };
+    auto flag = [&] {
+      if (has_inline) throw UsageError(a + " takes no value");
+    };
+    if (a == "--help" || a == "-h") {
+      flag();
+      o.command = "help";
+    } else if (a == "--version" || a == "-v") {
+      flag();
+      o.command = "version";
+    } else if (a == "--show-recipe" || a == "--show-dockerfile") {
+      flag();
+      o.command = "show-recipe";
+    } else if (a == "--target-arch")
+      o.target_arch = take();
+    else if (a == "--platform")
+      o.platform = take();
+    else if (a == "--build-arg") {
+      std::string kv = take();
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw UsageError("--build-arg needs NAME=VALUE, got \"" + kv + "\"");
+      o.build_args[kv.substr(0, eq)] = kv.substr(eq + 1);
+    } else if (a == "--recipe" || a == "--dockerfile")
+      o.recipe_file = take();
+    else if (a == "--target" || a == "--target-stage")
+      o.target_stage = take();
+    else if (a == "--output" || a == "-o") {
+      std::string spec = take();
+      size_t pos = 0;
+      while (pos <= spec.size()) {
+        size_t comma = spec.find(',', pos);
+        std::string part =
+            spec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        size_t eq = part.find('=');
+        std::string k = part.substr(0, eq), v = eq == std::string::npos ? "" : part.substr(eq + 1);
+        if (k == "type")
+          o.output_type = v;
+        else if (k == "dest")
+          o.output_dest = v;
+        else
+          throw UsageError("unknown --output key \"" + k + "\"",
+                           "use --output type=local,dest=DIR");
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+      if (o.output_type != "local" || o.output_dest.empty())
+        throw UsageError("--output needs type=local,dest=DIR", "only local exports exist so far");
+    } else if (a == "--cache-dir")
+      o.cache_dir = take();
+    else if (a == "--no-cache") {
+      flag();
+      o.no_cache = true;
+    } else if (a == "--debug-image") {
+      flag();
+      o.debug_image = true;
+    } else if (a == "--progress")
+      o.progress = take();
+    else if (a == "--insecure-registry")
+      o.insecure_registries.push_back(take());
+    else if (a == "--registry-ca")
+      o.registry_ca = take();
+    else if (a == "--creds")
+      o.creds = take();
+    else if (a == "--all") {
+      flag();
+      o.prune_all = true;
+    } else if (a == "--keep-storage")
+      o.keep_storage = parse_size(take());
+    else if (a == "--") {
+      positional.insert(positional.end(), args.begin() + long(i) + 1, args.end());
+      break;
+    } else if (a.starts_with("-") && a != "-")
+      throw UsageError("unknown option " + a, "see c2w --help");
+    else
+      positional.push_back(args[i]);
+  }
+  if (o.command == "convert" && !positional.empty() &&
+      (positional[0] == "du" || positional[0] == "prune")) {
+    o.command = positional[0];
+    positional.erase(positional.begin());
+  }
+  if (o.command == "du" || o.command == "prune") {
+    if (!positional.empty()) throw UsageError("c2w " + o.command + " takes no arguments");
+    return o;
+  }
+  if (o.command != "convert") return o;
+  if (positional.size() > 2) throw UsageError("too many arguments", "c2w [options] IMAGE [OUTPUT]");
+  if (!positional.empty()) o.image = positional[0];
+  if (positional.size() == 2) o.output = positional[1];
+  if (o.image.empty() && !o.build_args.count("IMAGE"))
+    throw UsageError("no image given", "c2w [options] IMAGE [OUTPUT], e.g. c2w busybox out.wasm");
+  return o;
+}
+
+}  // namespace c2w::client

@@ -1,0 +1,53 @@
+// The c2w command line, compatible with container2wasm where it overlaps:
+//   c2w [options] IMAGE [OUTPUT]        convert (OUTPUT defaults to out.wasm)
+//   c2w du                              show what the cache holds
+//   c2w prune [--keep-storage SIZE] [--all]
+// c2w flags: --target-arch, --build-arg K=V, --show-recipe (--show-dockerfile), --debug-image,
+// --version, --help; --recipe FILE replaces c2w's --dockerfile. Ours: --cache-dir, --no-cache,
+// --progress, --insecure-registry HOST, --registry-ca FILE, --creds USER:PASS, --platform,
+// --target STAGE, --output type=local,dest=DIR.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace c2w::client {
+
+struct Options {
+  std::string command = "convert";  // convert, du, prune, show-recipe, version, help
+  std::string image;
+  std::string output;  // OUTPUT path; empty: out.wasm (or none with --output)
+  std::string recipe_file;
+  std::map<std::string, std::string> build_args;
+  std::string target_arch;  // --target-arch
+  std::string platform;     // --platform os/arch
+  std::string target_stage;
+  std::string output_type;  // from --output type=...,dest=...
+  std::string output_dest;
+  std::string cache_dir;
+  bool no_cache = false;
+  bool debug_image = false;
+  std::string progress = "auto";
+  std::vector<std::string> insecure_registries;
+  std::string registry_ca;
+  std::string creds;
+  bool prune_all = false;
+  uint64_t keep_storage = 0;
+};
+
+// A command-line mistake: printed with the usage line, exit status 2.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+Options parse_options(int argc, const char* const* argv);
+std::string usage_text();
+// "10GB", "512MiB", "100m", "1234" -> bytes; throws UsageError.
+uint64_t parse_size(const std::string& text);
+
+}  // namespace c2w::client

@@ -1,0 +1,190 @@
+// The c2w command end to end on real images: exports of the unpacked rootfs from a loopback
+// registry, an OCI layout and a docker archive; full caching on a rerun and for another tag of
+// the same content; clear errors for bad recipes, images and flags; Ctrl-C then a resume; two
+// processes on one cache; a full cache disk.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "tests/support/process.h"
+#include "tests/support/registry.h"
+#include "tests/support/tree_compare.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using c2w::testing::CommandResult;
+using c2w::testing::fixture;
+using c2w::testing::TempDir;
+
+const std::string kC2w = C2W_BINARY_PATH;
+
+CommandResult c2w_run(std::vector<std::string> args) {
+  args.insert(args.begin(), kC2w);
+  return c2w::testing::run_command(args);
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST(Cli, ExportsBusyboxRootfsFromRegistryAndCachesReruns) {
+  c2w::testing::LoopbackRegistry registry;
+  registry.push(fixture("busybox") / "layout", "latest", "library/busybox:1");
+  registry.push(fixture("busybox") / "layout", "latest", "library/busybox:same-content");
+  TempDir dir;
+  std::string cache = (dir.path() / "cache").string();
+  auto convert = [&](const std::string& tag, const std::string& out) {
+    return c2w_run({"--cache-dir", cache, "--progress=plain", "--insecure-registry",
+                    registry.host(), "--target", "image", "--output",
+                    "type=local,dest=" + (dir.path() / out).string(),
+                    registry.host() + "/library/busybox:" + tag});
+  };
+  CommandResult first = convert("1", "out1");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_FALSE(contains(first.output, "CACHED")) << first.output;
+  c2w::testing::expect_same_tree(fixture("busybox") / "rootfs", dir.path() / "out1");
+
+  CommandResult second = convert("1", "out2");
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_TRUE(contains(second.output, "CACHED")) << second.output;
+  CommandResult other_tag = convert("same-content", "out3");
+  ASSERT_EQ(other_tag.exit_code, 0) << other_tag.output;
+  // The unpack vertex (and everything after it) hits the cache through the manifest digest.
+  EXPECT_TRUE(contains(other_tag.output, "CACHED")) << other_tag.output;
+  c2w::testing::expect_same_tree(fixture("busybox") / "rootfs", dir.path() / "out3");
+}
+
+TEST(Cli, ExportsDebianFromOciLayoutAndBusyboxFromDockerArchive) {
+  TempDir dir;
+  std::string cache = (dir.path() / "cache").string();
+  CommandResult deb = c2w_run({"--cache-dir", cache, "--progress=plain", "--target", "image",
+                               "--output", "type=local,dest=" + (dir.path() / "deb").string(),
+                               "oci-layout:" + (fixture("debian") / "layout").string()});
+  ASSERT_EQ(deb.exit_code, 0) << deb.output;
+  c2w::testing::expect_same_tree(fixture("debian") / "rootfs", dir.path() / "deb");
+  CommandResult bb = c2w_run({"--cache-dir", cache, "--progress=plain", "--target", "image",
+                              "--output", "type=local,dest=" + (dir.path() / "bb").string(),
+                              "docker-archive:" + (fixture("busybox") / "busybox.tar").string()});
+  ASSERT_EQ(bb.exit_code, 0) << bb.output;
+  c2w::testing::expect_same_tree(fixture("busybox") / "rootfs", dir.path() / "bb");
+}
+
+TEST(Cli, ClearErrorsForBadInput) {
+  TempDir dir;
+  std::string cache = (dir.path() / "cache").string();
+  auto recipe = [&](const std::string& text) {
+    fs::path p = dir.path() / "recipe";
+    std::ofstream(p) << text;
+    return c2w_run({"--cache-dir", cache, "--recipe", p.string(), "--progress=plain", "busybox"});
+  };
+  CommandResult unknown = recipe("ARG IMAGE\nFORM ${IMAGE} AS image\n");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(contains(unknown.output, "recipe:2:1")) << unknown.output;
+  EXPECT_TRUE(contains(unknown.output, "FROM")) << unknown.output;
+  CommandResult undefined = recipe("FROM busybox AS image\nROOTFS nothere AS rootfs\n");
+  EXPECT_EQ(undefined.exit_code, 1);
+  EXPECT_TRUE(contains(undefined.output, "nothere")) << undefined.output;
+  CommandResult missing_arg =
+      c2w_run({"--cache-dir", cache, "--progress=plain", "--build-arg", "X=1"});
+  EXPECT_EQ(missing_arg.exit_code, 2) << missing_arg.output;
+
+  // The default recipe needs ops that do not exist yet: said up front, nothing written.
+  CommandResult default_recipe =
+      c2w_run({"--cache-dir", cache, "oci-layout:" + (fixture("busybox") / "layout").string(),
+               (dir.path() / "out.wasm").string()});
+  EXPECT_EQ(default_recipe.exit_code, 1);
+  EXPECT_TRUE(contains(default_recipe.output, "does not have yet")) << default_recipe.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "out.wasm"));
+
+  CommandResult bad_ref = c2w_run({"--cache-dir", cache, "--target", "image", "--output",
+                                   "type=local,dest=" + (dir.path() / "x").string(), "Bad//Ref"});
+  EXPECT_EQ(bad_ref.exit_code, 1);
+  EXPECT_TRUE(contains(bad_ref.output, "bad image reference \"Bad//Ref\"")) << bad_ref.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "x"));
+
+  CommandResult not_found =
+      c2w_run({"--cache-dir", cache, "--target", "image", "--output",
+               "type=local,dest=" + (dir.path() / "y").string(),
+               "oci-layout:" + (fixture("busybox") / "layout").string() + ":nope"});
+  EXPECT_EQ(not_found.exit_code, 1);
+  EXPECT_TRUE(contains(not_found.output, "no image tagged")) << not_found.output;
+}
+
+TEST(Cli, CtrlCDuringUnpackThenResume) {
+  TempDir dir;
+  std::string cache = (dir.path() / "cache").string();
+  std::vector<std::string> args = {kC2w,
+                                   "--cache-dir",
+                                   cache,
+                                   "--progress=plain",
+                                   "--target",
+                                   "image",
+                                   "--output",
+                                   "type=local,dest=" + (dir.path() / "deb").string(),
+                                   "oci-layout:" + (fixture("debian") / "layout").string()};
+  c2w::testing::BackgroundProcess proc(args, dir.path() / "log");
+  // Wait until unpacking has started, then interrupt.
+  for (int i = 0; i < 300; ++i) {
+    std::ifstream log(dir.path() / "log");
+    std::string text((std::istreambuf_iterator<char>(log)), {});
+    if (contains(text, "#2 ")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(proc.pid(), SIGINT);
+  int status = proc.wait();
+  std::string text = c2w::testing::slurp(dir.path() / "log");
+  // The interrupt lands during the unpack (130); the cache must stay consistent for the rerun.
+  EXPECT_EQ(status, 130) << text;
+  EXPECT_TRUE(contains(text, "cancelled")) << text;
+  fs::remove_all(dir.path() / "deb");
+  CommandResult again = c2w_run({"--cache-dir", cache, "--progress=plain", "--target", "image",
+                                 "--output", "type=local,dest=" + (dir.path() / "deb").string(),
+                                 "oci-layout:" + (fixture("debian") / "layout").string()});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  c2w::testing::expect_same_tree(fixture("debian") / "rootfs", dir.path() / "deb");
+}
+
+TEST(Cli, TwoProcessesOnOneCache) {
+  TempDir dir;
+  std::string cache = (dir.path() / "cache").string();
+  std::vector<c2w::testing::BackgroundProcess> procs;
+  for (int i = 0; i < 2; ++i)
+    procs.emplace_back(
+        std::vector<std::string>{
+            kC2w, "--cache-dir", cache, "--progress=plain", "--target", "image", "--output",
+            "type=local,dest=" + (dir.path() / ("o" + std::to_string(i))).string(),
+            "oci-layout:" + (fixture("debian") / "layout").string()},
+        dir.path() / ("log" + std::to_string(i)));
+  for (size_t i = 0; i < procs.size(); ++i)
+    EXPECT_EQ(procs[i].wait(), 0) << c2w::testing::slurp(dir.path() / ("log" + std::to_string(i)));
+  for (int i = 0; i < 2; ++i)
+    c2w::testing::expect_same_tree(fixture("debian") / "rootfs",
+                                   dir.path() / ("o" + std::to_string(i)));
+}
+
+TEST(Cli, FullCacheDiskIsAClearError) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  TempDir dir;
+  fs::path cache = dir.path() / "cache";
+  fs::create_directories(cache);
+  ASSERT_EQ(::mount("tmpfs", cache.c_str(), "tmpfs", 0, "size=2m"), 0);
+  CommandResult r = c2w_run({"--cache-dir", cache.string(), "--progress=plain", "--target", "image",
+                             "--output", "type=local,dest=" + (dir.path() / "deb").string(),
+                             "oci-layout:" + (fixture("debian") / "layout").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "No space left on device")) << r.output;
+  EXPECT_TRUE(contains(r.output, "hint:")) << r.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "deb"));
+  // Nothing half-written stays under a final name: every action record points at whole data.
+  EXPECT_TRUE(fs::is_empty(cache / "actions"));
+  ::umount(cache.c_str());
+}
+
+}  // namespace
