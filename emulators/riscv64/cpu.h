@@ -57,6 +57,8 @@ inline constexpr uint64_t kSIE = 1 << 1, kMIE = 1 << 3, kSPIE = 1 << 5, kMPIE = 
                           kSD = uint64_t{1} << 63;
 }
 
+// About 140 KiB (TLBs and decode cache): allocate it statically or on the heap, never on a
+// wasm32 stack (64 KiB by default).
 class Cpu {
  public:
   // `clock` returns the platform timer (mtime / the `time` CSR) in ticks of timebase_hz.
@@ -67,10 +69,11 @@ class Cpu {
 
   // Runs until max_instructions have retired or trapped, WFI, or request_exit().
   Exit run(uint64_t max_instructions);
-  void request_exit() { exit_requested_ = true; }
+  void request_exit() { exit_requested_ = end_block_ = true; }
 
-  // Level-triggered interrupt lines driven by devices (MEI, SEI, MSI); not MTIP/STIP, which
-  // follow mtimecmp and stimecmp.
+  // Level-triggered interrupt lines driven by devices (MEI, SEI, MSI, SSI); not MTIP/STIP, which
+  // follow mtimecmp and stimecmp. The SEI line is stored in mip.SEIP itself, so M-mode software
+  // writes to SEIP and the external line are not kept apart (no firmware here uses them both).
   void set_irq(Irq irq, bool level);
   // The earliest time (in clock ticks) at which a timer interrupt becomes pending, for WFI.
   uint64_t next_timer_event() const;
@@ -84,8 +87,8 @@ class Cpu {
   bool csr_read(uint32_t csr, uint64_t* value);
   bool csr_write(uint32_t csr, uint64_t value);
 
-  // Guest-virtual memory access at the current data privilege, without raising traps; for tests
-  // and debuggers. Returns false on any fault.
+  // Guest-virtual memory read at the current data privilege, without raising traps; for tests
+  // and debuggers. Returns false on any fault. The walk may set A bits like a real access.
   bool peek(uint64_t va, unsigned size, uint64_t* value);
 
   // ---- State (serialize these) ----
@@ -143,6 +146,7 @@ class Cpu {
   // cpu_mmu.cc
   // Translates va for an access in `mode`; on failure returns the exception cause (else 0).
   uint64_t translate(uint64_t va, Access access, Priv mode, uint64_t* pa);
+  // The TLB entry for va's page (walking the page table on a miss), or nullptr with *cause.
   TlbEntry* tlb_fill(uint64_t va, Access access, uint64_t* cause);
   void flush_tlb();
   bool load_slow(uint64_t va, unsigned size, uint64_t* value);

@@ -78,11 +78,13 @@ uint64_t Cpu::translate(uint64_t va, Access access, Priv mode, uint64_t* pa) {
 }
 
 Cpu::TlbEntry* Cpu::tlb_fill(uint64_t va, Access access, uint64_t* cause) {
+  TlbEntry& e = tlb_[access == kExec ? exec_tlb_ : data_tlb_][access][(va >> 12) % kTlbSize];
+  // Hits here are MMIO pages, page-crossing accesses and fetches entering a new page.
+  if (e.tag == (va & ~uint64_t{0xfff})) return &e;
   const Priv mode = access == kExec ? priv : data_priv_;
   uint64_t pa;
   *cause = translate(va, access, mode, &pa);
   if (*cause) return nullptr;
-  TlbEntry& e = tlb_[access == kExec ? exec_tlb_ : data_tlb_][access][(va >> 12) % kTlbSize];
   e.tag = va & ~uint64_t{0xfff};
   e.ppage = pa & ~uint64_t{0xfff};
   e.host = bus_.ram_ptr(e.ppage, Bus::kPageSize);
