@@ -207,6 +207,58 @@ TEST_F(Riscv64Priv, CsrAccessRules) {
   EXPECT_EQ(cpu.mstatus & ms::kMPP, uint64_t{1} << 11);
 }
 
+class ExitOnWrite : public rv::Device {
+ public:
+  explicit ExitOnWrite(Cpu& c) : cpu_(c) {}
+  bool read(uint64_t, unsigned, uint64_t* v) override { return *v = 0, true; }
+  bool write(uint64_t, unsigned, uint64_t v) override {
+    if (v == 1) cpu_.request_exit();
+    if (v == 2) cpu_.set_irq(rv::kSEI, true);
+    return true;
+  }
+
+ private:
+  Cpu& cpu_;
+};
+
+TEST_F(Riscv64Priv, DevicesCanStopTheRunLoopAndRaiseExternalInterrupts) {
+  ExitOnWrite dev(cpu);
+  ASSERT_TRUE(bus.add_device(0x10000000, 0x1000, &dev));
+  cpu.x[a1] = 0x10000000, cpu.x[a2] = 1, cpu.x[a3] = 2;
+  place(kCode, {sw(a2, a1, 0), addi(a0, zero, 5), addi(a0, a0, 1), jal(0, 0)});
+  cpu.pc = kCode;
+  cpu.flush_caches();
+  EXPECT_EQ(cpu.run(1000), Exit::kHostEvent);
+  EXPECT_LT(cpu.instret, 1000u) << "the run loop did not stop soon after request_exit()";
+  EXPECT_EQ(cpu.run(1000), Exit::kBudget);
+  EXPECT_EQ(cpu.x[a0], 6u);
+  // An external interrupt raised by a device, delegated to S and taken through a vectored stvec.
+  cpu.csr_write(kMideleg, 1 << rv::kSEI);
+  cpu.mie = 1 << rv::kSEI;
+  cpu.mstatus |= ms::kSIE;
+  cpu.stvec = kStrap | 1;
+  place(kStrap + 4 * rv::kSEI, {jal(0, 0)});
+  place(kCode, {sw(a3, a1, 0), addi(a0, zero, 9), jal(0, 0)});
+  enter(Priv::kSupervisor, kCode);
+  ASSERT_TRUE(run_until(kStrap + 4 * rv::kSEI));
+  EXPECT_EQ(cpu.scause, kIrq | rv::kSEI);
+  EXPECT_EQ(cpu.sepc, kCode + 4) << "the interrupt is taken before the next instruction";
+  EXPECT_EQ(cpu.x[a0], 6u);
+}
+
+TEST_F(Riscv64Priv, StoresToCodeAreSeenByLaterFetches) {
+  // The second instruction is overwritten (addi a0, zero, 1 -> addi a0, zero, 2) before it runs.
+  cpu.x[a1] = kCode + 8;
+  cpu.x[a2] = addi(a0, zero, 2);
+  place(kCode, {sw(a2, a1, 0), fence_i(), addi(a0, zero, 1), ebreak()});
+  // Warm the decode cache with the old instruction first.
+  EXPECT_EQ(run_code({addi(a0, zero, 1)}), rv::kBreakpoint);
+  place(kCode, {sw(a2, a1, 0), fence_i(), addi(a0, zero, 1), ebreak()});
+  cpu.pc = kCode;
+  ASSERT_TRUE(run_until());
+  EXPECT_EQ(cpu.x[a0], 2u);
+}
+
 // ---- paging ----
 
 constexpr uint64_t V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;
