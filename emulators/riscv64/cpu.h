@@ -23,9 +23,10 @@ namespace c2w::rv64 {
 enum class Priv : uint8_t { kUser = 0, kSupervisor = 1, kMachine = 3 };
 
 enum class Exit : uint8_t {
-  kBudget,     // executed max_instructions
-  kWfi,        // the hart waits for an interrupt: sleep until next_timer_event() or an IRQ
-  kHostEvent,  // request_exit() was called (e.g. by a device)
+  kBudget,       // executed max_instructions
+  kWfi,          // the hart waits for an interrupt: sleep until next_timer_event() or an IRQ
+  kHostEvent,    // request_exit() was called (e.g. by a device)
+  kMachineTrap,  // host_is_machine_mode and a trap had to enter M-mode: see machine_trap
 };
 
 // Exception causes (mcause with the interrupt bit clear).
@@ -90,6 +91,18 @@ class Cpu {
   // Guest-virtual memory read at the current data privilege, without raising traps; for tests
   // and debuggers. Returns false on any fault. The walk may set A bits like a real access.
   bool peek(uint64_t va, unsigned size, uint64_t* value);
+
+  // ---- Configuration (set by the machine, not guest state) ----
+  // When true the host plays M-mode (SBI implemented in the emulator, no firmware): a trap that
+  // would enter M-mode, such as an SBI ecall from S, is not taken. run() returns
+  // Exit::kMachineTrap, the hart is left as it was before the trapping instruction (pc at it)
+  // and machine_trap describes the trap; the host handles it (e.g. sets a0/a1, pc += 4).
+  bool host_is_machine_mode = false;
+  struct MachineTrap {
+    uint64_t cause = 0;  // mcause encoding (interrupt bit 63)
+    uint64_t tval = 0;
+    uint64_t epc = 0;
+  } machine_trap;
 
   // ---- State (serialize these) ----
   uint64_t x[32] = {};
@@ -168,6 +181,7 @@ class Cpu {
   Clock clock_;
   void* clock_ctx_;
   bool exit_requested_ = false;
+  bool machine_trap_pending_ = false;
   bool end_block_ = false;           // leave the inner loop to re-check interrupts / modes
   uint64_t cur_pc_ = 0;              // pc of the instruction being executed (epc of traps)
   Priv data_priv_ = Priv::kMachine;  // effective privilege for loads/stores (MPRV)

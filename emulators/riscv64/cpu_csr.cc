@@ -80,6 +80,11 @@ void Cpu::trap(uint64_t cause, uint64_t tval, bool interrupt) {
     mstatus = s;
     priv = Priv::kSupervisor;
     pc = (stvec & ~uint64_t{3}) + ((stvec & 1) ? vector_offset : 0);
+  } else if (host_is_machine_mode) {
+    machine_trap = {code, tval, cur_pc_};
+    machine_trap_pending_ = true;
+    end_block_ = true;
+    return;
   } else {
     mcause = code;
     mepc = cur_pc_;

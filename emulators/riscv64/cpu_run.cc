@@ -70,9 +70,16 @@ bool Cpu::fetch_slow(uint64_t pc0, uint32_t* raw) {
 Exit Cpu::run(uint64_t max_instructions) {
   uint64_t budget = max_instructions;
   for (;;) {
+    if (machine_trap_pending_) {
+      machine_trap_pending_ = false;
+      return Exit::kMachineTrap;
+    }
     update_timers();
     cur_pc_ = pc;
-    if (check_interrupts()) waiting = false;
+    if (check_interrupts()) {
+      waiting = false;
+      continue;  // re-check: the interrupt may have gone to the host
+    }
     if (waiting) {
       if ((mip & mie) == 0) return Exit::kWfi;
       waiting = false;

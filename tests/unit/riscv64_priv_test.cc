@@ -259,6 +259,28 @@ TEST_F(Riscv64Priv, StoresToCodeAreSeenByLaterFetches) {
   EXPECT_EQ(cpu.x[a0], 2u);
 }
 
+TEST_F(Riscv64Priv, HostCanPlayMachineModeForSbiCalls) {
+  cpu.host_is_machine_mode = true;
+  cpu.csr_write(kMedeleg, 1 << rv::kEcallU);
+  place(kCode, {addi(17, zero, 0x10), ecall(), addi(a0, a0, 1), jal(0, 0)});
+  enter(Priv::kSupervisor, kCode);
+  EXPECT_EQ(cpu.run(1000), Exit::kMachineTrap);
+  EXPECT_EQ(cpu.machine_trap.cause, uint64_t{rv::kEcallS});
+  EXPECT_EQ(cpu.machine_trap.epc, kCode + 4);
+  EXPECT_EQ(cpu.pc, kCode + 4);
+  EXPECT_EQ(cpu.priv, Priv::kSupervisor);
+  EXPECT_EQ(cpu.x[17], 0x10u);
+  cpu.x[a0] = 41;  // the host's SBI answer
+  cpu.pc += 4;
+  EXPECT_EQ(cpu.run(1000), Exit::kBudget);
+  EXPECT_EQ(cpu.x[a0], 42u);
+  // Traps delegated to S still go to S.
+  place(kCode, {ecall()});
+  enter(Priv::kUser, kCode);
+  EXPECT_TRUE(run_until(kStrap));
+  EXPECT_EQ(cpu.scause, uint64_t{rv::kEcallU});
+}
+
 // ---- paging ----
 
 constexpr uint64_t V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;
