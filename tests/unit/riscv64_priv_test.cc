@@ -281,6 +281,63 @@ TEST_F(Riscv64Priv, HostCanPlayMachineModeForSbiCalls) {
   EXPECT_EQ(cpu.scause, uint64_t{rv::kEcallU});
 }
 
+TEST_F(Riscv64Priv, SupervisorViewsAreMasksOfMachineRegisters) {
+  cpu.mstatus = ms::kMIE | ms::kTVM | uint64_t{3} << 11;
+  cpu.x[a1] = ~uint64_t{0};
+  EXPECT_EQ(run_in(Priv::kSupervisor, {csrw(kSstatus, a1), csrr(a0, kSstatus)}), rv::kBreakpoint);
+  const uint64_t s_bits = ms::kSIE | ms::kSPIE | ms::kSPP | ms::kFS | ms::kSUM | ms::kMXR;
+  EXPECT_EQ(cpu.x[a0], s_bits | ms::kSD | uint64_t{2} << 32) << "UXL reads as 64-bit";
+  EXPECT_NE(cpu.mstatus & ms::kTVM, 0u) << "sstatus wrote an M-only bit";
+  // sie/sip show only delegated interrupts; without delegation writes are ignored.
+  cpu.mie = 0, cpu.mip = 0;
+  EXPECT_EQ(run_in(Priv::kSupervisor, {csrw(kSie, a1), csrw(kSip, a1), csrr(a0, kSie)}),
+            rv::kBreakpoint);
+  EXPECT_EQ(cpu.x[a0], 0u);
+  EXPECT_EQ(cpu.mie, 0u);
+  cpu.csr_write(kMideleg, ~uint64_t{0});
+  cpu.mstatus &= ~ms::kSIE;  // or the SSIP written below is taken at once
+  EXPECT_EQ(cpu.mideleg, uint64_t{1 << rv::kSSI | 1 << rv::kSTI | 1 << rv::kSEI});
+  EXPECT_EQ(run_in(Priv::kSupervisor, {csrw(kSie, a1), csrr(a0, kSie), csrw(kSip, a1)}),
+            rv::kBreakpoint);
+  EXPECT_EQ(cpu.x[a0], cpu.mideleg);
+  EXPECT_EQ(cpu.mie, cpu.mideleg);
+  EXPECT_EQ(cpu.mip, uint64_t{1} << rv::kSSI) << "only SSIP is writable through sip";
+}
+
+TEST_F(Riscv64Priv, InterruptPriorityAndSoftwareInterrupts) {
+  // MEI beats MTI; both beat S-level ones.
+  cpu.mtimecmp = 0;
+  cpu.set_irq(rv::kMEI, true);
+  cpu.set_irq(rv::kSEI, true);
+  cpu.mie = 1 << rv::kMEI | 1 << rv::kMTI | 1 << rv::kSEI;
+  place(kCode, {addi(a0, a0, 1)});
+  enter(Priv::kUser, kCode);
+  ASSERT_TRUE(run_until());
+  EXPECT_EQ(cpu.mcause, kIrq | rv::kMEI);
+  cpu.set_irq(rv::kMEI, false);
+  enter(Priv::kUser, kCode);
+  ASSERT_TRUE(run_until());
+  EXPECT_EQ(cpu.mcause, kIrq | rv::kMTI);
+  cpu.mtimecmp = ~uint64_t{0};
+  enter(Priv::kUser, kCode);
+  ASSERT_TRUE(run_until());
+  EXPECT_EQ(cpu.mcause, kIrq | rv::kSEI) << "undelegated S interrupt goes to M";
+  cpu.set_irq(rv::kSEI, false);
+  // A supervisor software interrupt posted through sip and taken when S re-enables SIE.
+  cpu.csr_write(kMideleg, 1 << rv::kSSI);
+  cpu.mie = 1 << rv::kSSI;
+  cpu.mstatus &= ~ms::kSIE;
+  cpu.x[a1] = 1 << rv::kSSI;
+  cpu.x[a2] = ms::kSIE;
+  place(kCode, {csrrs(0, kSip, a1), addi(a0, zero, 3), csrrs(0, kSstatus, a2), addi(a0, zero, 4)});
+  enter(Priv::kSupervisor, kCode);
+  ASSERT_TRUE(run_until(kStrap));
+  EXPECT_EQ(cpu.scause, kIrq | rv::kSSI);
+  EXPECT_EQ(cpu.sepc, kCode + 12);
+  EXPECT_EQ(cpu.x[a0], 3u);
+  EXPECT_NE(cpu.mstatus & ms::kSPP, 0u);
+}
+
 // ---- paging ----
 
 constexpr uint64_t V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;
