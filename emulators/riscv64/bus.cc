@@ -1,0 +1,60 @@
+#include "emulators/riscv64/bus.h"
+
+#include <bit>
+#include <cstring>
+
+namespace c2w::rv64 {
+
+static_assert(std::endian::native == std::endian::little,
+              "RAM is accessed with host loads; a big-endian host would need byte swaps");
+
+Bus::Bus(uint64_t ram_size) {
+  ram_size = (ram_size + kPageSize - 1) & ~(kPageSize - 1);
+  owned_.assign(ram_size, 0);
+  ram_ = owned_.data();
+  ram_size_ = ram_size;
+}
+
+Bus::Bus(uint8_t* ram, uint64_t ram_size) : ram_(ram), ram_size_(ram_size & ~(kPageSize - 1)) {}
+
+bool Bus::add_device(uint64_t base, uint64_t size, Device* dev) {
+  if (size == 0 || dev == nullptr || base + size < base) return false;
+  auto overlaps = [&](uint64_t b, uint64_t s) { return base < b + s && b < base + size; };
+  if (overlaps(kRamBase, ram_size_)) return false;
+  for (const Mapping& m : devices_)
+    if (overlaps(m.base, m.size)) return false;
+  devices_.push_back({base, size, dev});
+  return true;
+}
+
+const Bus::Mapping* Bus::find(uint64_t pa, unsigned size) const {
+  for (const Mapping& m : devices_)
+    if (pa >= m.base && pa - m.base < m.size && size <= m.size - (pa - m.base)) return &m;
+  return nullptr;
+}
+
+bool Bus::read(uint64_t pa, unsigned size, uint64_t* value) {
+  if (uint8_t* p = ram_ptr(pa, size)) {
+    uint64_t v = 0;
+    std::memcpy(&v, p, size);
+    *value = v;
+    return true;
+  }
+  const Mapping* m = find(pa, size);
+  if (!m) return false;
+  uint64_t v = 0;
+  if (!m->dev->read(pa - m->base, size, &v)) return false;
+  *value = size == 8 ? v : v & ((uint64_t{1} << (size * 8)) - 1);
+  return true;
+}
+
+bool Bus::write(uint64_t pa, unsigned size, uint64_t value) {
+  if (uint8_t* p = ram_ptr(pa, size)) {
+    std::memcpy(p, &value, size);
+    return true;
+  }
+  const Mapping* m = find(pa, size);
+  return m && m->dev->write(pa - m->base, size, value);
+}
+
+}  // namespace c2w::rv64
