@@ -12,8 +12,10 @@
 #include "client/progress_printer.h"
 #include "frontend/frontend.h"
 #include "kernel/fragments.h"
+#include "ops/build_kernel/build_kernel_op.h"
 #include "ops/fetch/fetch_op.h"
 #include "ops/fetch/image_source.h"
+#include "ops/source/source_op.h"
 #include "ops/unpack/unpack_op.h"
 #include "solver/solver.h"
 
@@ -58,6 +60,8 @@ solver::OpRegistry shipped_ops(const Options& o) {
   solver::OpRegistry ops;
   ops.add(v1::Op::kFetch, "fetch", std::make_shared<fetch::FetchOp>(registry_options(o)));
   ops.add(v1::Op::kUnpack, "unpack", std::make_shared<unpack::UnpackOp>());
+  ops.add(v1::Op::kSource, "source", std::make_shared<source::SourceOp>());
+  ops.add(v1::Op::kBuildKernel, "build-kernel", std::make_shared<kernel::BuildKernelOp>());
   return ops;
 }
 

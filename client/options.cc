@@ -172,7 +172,8 @@ Options parse_options(int argc, const char* const* argv) {
   if (positional.size() > 2) throw UsageError("too many arguments", "c2w [options] IMAGE [OUTPUT]");
   if (!positional.empty()) o.image = positional[0];
   if (positional.size() == 2) o.output = positional[1];
-  if (o.image.empty() && !o.build_args.count("IMAGE"))
+  // With --target, a stage that needs no image (e.g. the kernel) may be built without one.
+  if (o.image.empty() && !o.build_args.count("IMAGE") && o.target_stage.empty())
     throw UsageError("no image given", "c2w [options] IMAGE [OUTPUT], e.g. c2w busybox out.wasm");
   return o;
 }

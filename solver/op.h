@@ -57,6 +57,9 @@ class OpImpl {
   virtual ~OpImpl() = default;
   virtual cache::Record run(const v1::Op& op, OpContext& ctx) = 0;
   virtual bool is_volatile(const v1::Op&) const { return false; }
+  // Extra cache-key material that is neither in the op nor in its inputs: the version of a
+  // tool the op runs (a new cross compiler must rebuild the kernel), of the op's own logic.
+  virtual std::string cache_salt(const v1::Op&) const { return {}; }
 };
 
 // Op implementations by kind; the CLI and c2wd register the ops they ship.

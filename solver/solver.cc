@@ -172,7 +172,8 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
               s.where(digest) + " is not implemented yet",
           "this version of c2w cannot run that stage; export an earlier one with --target STAGE "
           "--output type=local,dest=DIR");
-    std::vector<std::string_view> parts = {"c2w-solver-v1", digest};
+    std::string salt = impl->cache_salt(op);
+    std::vector<std::string_view> parts = {"c2w-solver-v1", digest, salt};
     for (const InputValue& in : inputs) parts.push_back(in.record.content);
     std::string key = xxh3_key(parts);
     bool cacheable = !impl->is_volatile(op) && !options_.no_cache;

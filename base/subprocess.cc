@@ -1,0 +1,107 @@
+#include "base/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+
+extern char** environ;
+
+namespace c2w {
+
+namespace {
+
+std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    if (!extra.count(kv.substr(0, kv.find('=')))) out.push_back(kv);
+  }
+  for (const auto& [k, v] : extra) out.push_back(k + "=" + v);
+  return out;
+}
+
+int decode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+int run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
+  if (argv.empty()) throw Error("run_process: no program given");
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw system_error("cannot create a pipe", errno);
+  std::vector<std::string> env = merged_environment(options.env);
+  std::vector<char*> cargv, cenv;
+  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  for (const std::string& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw system_error("cannot start " + argv[0], err);
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its own group, so cancellation reaches make's children too
+    if (options.stdin_null) {
+      int null = ::open("/dev/null", O_RDONLY);
+      ::dup2(null, 0);
+    }
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) _exit(126);
+    ::execvpe(cargv[0], cargv.data(), cenv.data());
+    const char msg[] = "cannot execute the program\n";
+    (void)!::write(2, msg, sizeof msg - 1);
+    _exit(127);
+  }
+  ::setpgid(pid, pid);
+  ::close(fds[1]);
+
+  std::string partial;
+  char buf[8192];
+  bool cancelled = false;
+  for (;;) {
+    pollfd p{fds[0], POLLIN, 0};
+    int r = ::poll(&p, 1, 200);
+    if (options.cancelled && options.cancelled()) {
+      cancelled = true;
+      ::kill(-pid, SIGTERM);
+      break;
+    }
+    if (r <= 0) continue;
+    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    partial.append(buf, static_cast<size_t>(n));
+    size_t nl;
+    while ((nl = partial.find('\n')) != std::string::npos) {
+      if (options.on_line) options.on_line(partial.substr(0, nl));
+      partial.erase(0, nl + 1);
+    }
+  }
+  if (!partial.empty() && options.on_line && !cancelled) options.on_line(partial);
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (cancelled) {
+    ::kill(-pid, SIGKILL);  // stragglers of the group
+    throw Cancelled();
+  }
+  return decode(status);
+}
+
+}  // namespace c2w
