@@ -10,13 +10,11 @@
 #include "cache/store.h"
 #include "client/export.h"
 #include "client/progress_printer.h"
+#include "client/remote.h"
 #include "frontend/frontend.h"
 #include "kernel/fragments.h"
-#include "ops/build_kernel/build_kernel_op.h"
-#include "ops/fetch/fetch_op.h"
 #include "ops/fetch/image_source.h"
-#include "ops/source/source_op.h"
-#include "ops/unpack/unpack_op.h"
+#include "ops/shipped.h"
 #include "solver/solver.h"
 
 namespace c2w::client {
@@ -56,36 +54,6 @@ fetch::RegistryOptions registry_options(const Options& o) {
   return r;
 }
 
-solver::OpRegistry shipped_ops(const Options& o) {
-  solver::OpRegistry ops;
-  ops.add(v1::Op::kFetch, "fetch", std::make_shared<fetch::FetchOp>(registry_options(o)));
-  ops.add(v1::Op::kUnpack, "unpack", std::make_shared<unpack::UnpackOp>());
-  ops.add(v1::Op::kSource, "source", std::make_shared<source::SourceOp>());
-  ops.add(v1::Op::kBuildKernel, "build-kernel", std::make_shared<kernel::BuildKernelOp>());
-  return ops;
-}
-
-// Fails before any work when the graph needs an op this build of c2w does not have.
-void check_ops_exist(const v1::Definition& def, const solver::OpRegistry& ops) {
-  for (const std::string& bytes : def.ops()) {
-    v1::Op op;
-    if (!op.ParseFromString(bytes) || ops.find(op.kind_case())) continue;
-    std::string where;
-    auto meta = def.metadata().find(xxh3_digest(bytes));
-    if (meta != def.metadata().end()) {
-      where = " (stage " + meta->second.stage();
-      if (meta->second.has_location())
-        where += ", " + meta->second.location().file() + ":" +
-                 std::to_string(meta->second.location().line());
-      where += ")";
-    }
-    throw Error("this build needs the " + solver::OpRegistry::kind_name(op.kind_case()) + " op" +
-                    where + ", which this version of c2w does not have yet",
-                "export what it can build with --target STAGE --output type=local,dest=DIR "
-                "(e.g. --target image for the unpacked rootfs)");
-  }
-}
-
 int convert(const Options& o) {
   std::string recipe_text, recipe_name;
   std::unique_ptr<frontend::FileLoader> loader;
@@ -121,28 +89,51 @@ int convert(const Options& o) {
   }
   for (const std::string& w : built.warnings) std::fprintf(stderr, "c2w: warning: %s\n", w.c_str());
 
-  solver::OpRegistry ops = shipped_ops(o);
-  check_ops_exist(built.definition, ops);
-  cache::Store store(o.cache_dir.empty() ? cache::Store::default_root() : fs::path(o.cache_dir));
-  solver::SolveOptions so;
-  so.no_cache = o.no_cache;
-  solver::Solver solver(store, so, std::move(ops));
-
   solver::CancelToken cancel;
   g_cancel = &cancel;
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
-  auto printer = make_progress_printer(o.progress, stderr);
   solver::SolveResult result;
+  fs::path downloaded;  // a remote result, to move into place
+  std::unique_ptr<ProgressPrinter> printer;
   try {
-    result = solver.solve(built.definition, *printer, cancel);
+    if (!o.builder.address.empty()) {
+      fs::path dir = o.output_type == "local"
+                         ? fs::path(o.output_dest)
+                         : fs::absolute(o.output.empty() ? "out.wasm" : o.output).parent_path();
+      fs::create_directories(dir);
+      printer = make_progress_printer(o.progress, stderr);
+      RemoteResult remote =
+          solve_remote(o.builder, built.definition, o.no_cache, *printer, cancel, dir);
+      result.record.content = remote.result.digest();
+      result.record.size = static_cast<uint64_t>(remote.result.size_bytes());
+      if (!remote.result.filename().empty())
+        result.record.meta = {{"filename", remote.result.filename()}};
+      result.path = downloaded = remote.file;
+    } else {
+      cache::Store store(o.cache_dir.empty() ? cache::Store::default_root()
+                                             : fs::path(o.cache_dir));
+      solver::SolveOptions so;
+      so.no_cache = o.no_cache;
+      solver::Solver solver(store, so, ops::shipped_ops(registry_options(o)));
+      solver.check_ops(built.definition);  // before any work: say which op is missing
+      printer = make_progress_printer(o.progress, stderr);
+      result = solver.solve(built.definition, *printer, cancel);
+    }
   } catch (...) {
-    printer->finish(false);
+    if (printer) printer->finish(false);
     g_cancel = nullptr;
     throw;
   }
   printer->finish(true);
   g_cancel = nullptr;
+  struct RemoveDownload {
+    fs::path p;
+    ~RemoveDownload() {
+      std::error_code ec;
+      if (!p.empty()) fs::remove(p, ec);
+    }
+  } remove_download{downloaded};
 
   if (o.output_type == "local") {
     if (result.record.kind == cache::Record::Kind::kTree)

@@ -1,6 +1,7 @@
 #include "client/options.h"
 
 #include <cctype>
+#include <cstdlib>
 #include <functional>
 
 namespace c2w::client {
@@ -28,6 +29,9 @@ options:
   --insecure-registry HOST    talk plain HTTP to HOST[:PORT] (repeatable)
   --registry-ca FILE          trust this CA certificate for registries
   --creds USER:PASSWORD       credentials for the image's registry
+  --builder ADDR              build on c2wd at unix:///PATH or tcp://HOST:PORT (also C2W_BUILDER)
+  --builder-ca FILE           trust this CA for a tcp:// builder
+  --builder-token TOKEN       bearer token for the builder (also C2W_BUILDER_TOKEN)
   --debug-image               make the guest init log each step
   --version, --help
 )";
@@ -67,6 +71,8 @@ uint64_t parse_size(const std::string& text) {
 
 Options parse_options(int argc, const char* const* argv) {
   Options o;
+  if (const char* b = std::getenv("C2W_BUILDER"); b && *b) o.builder.address = b;
+  if (const char* t = std::getenv("C2W_BUILDER_TOKEN"); t && *t) o.builder.token = t;
   std::vector<std::string> positional;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {

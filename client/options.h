@@ -5,7 +5,8 @@
 // c2w flags: --target-arch, --build-arg K=V, --show-recipe (--show-dockerfile), --debug-image,
 // --version, --help; --recipe FILE replaces c2w's --dockerfile. Ours: --cache-dir, --no-cache,
 // --progress, --insecure-registry HOST, --registry-ca FILE, --creds USER:PASS, --platform,
-// --target STAGE, --output type=local,dest=DIR.
+// --target STAGE, --output type=local,dest=DIR, --builder ADDR (c2wd) with --builder-ca and
+// --builder-token (also C2W_BUILDER, C2W_BUILDER_TOKEN).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "client/remote.h"
 
 namespace c2w::client {
 
@@ -35,6 +37,7 @@ struct Options {
   std::vector<std::string> insecure_registries;
   std::string registry_ca;
   std::string creds;
+  BuilderOptions builder;  // --builder ADDR (C2W_BUILDER), --builder-ca, --builder-token
   bool prune_all = false;
   uint64_t keep_storage = 0;
 };

@@ -88,6 +88,26 @@ Solver::Solver(cache::Store& store, SolveOptions options, OpRegistry ops)
   slots_ = std::make_unique<std::counting_semaphore<64>>(std::min(n, 64u));
 }
 
+void Solver::check_ops(const v1::Definition& def) const {
+  for (const std::string& bytes : def.ops()) {
+    v1::Op op;
+    if (!op.ParseFromString(bytes) || ops_.find(op.kind_case())) continue;
+    std::string where;
+    auto meta = def.metadata().find(xxh3_digest(bytes));
+    if (meta != def.metadata().end()) {
+      where = " (stage " + meta->second.stage();
+      if (meta->second.has_location())
+        where += ", " + meta->second.location().file() + ":" +
+                 std::to_string(meta->second.location().line());
+      where += ")";
+    }
+    throw Error("this build needs the " + OpRegistry::kind_name(op.kind_case()) + " op" + where +
+                    ", which this version of c2w does not have yet",
+                "export what it can build with --target STAGE --output type=local,dest=DIR "
+                "(e.g. --target image for the unpacked rootfs)");
+  }
+}
+
 SolveResult Solver::solve(const v1::Definition& def, ProgressSink& progress,
                           const CancelToken& cancel) {
   Solve s{def, {}, progress, cancel, {}, {}, {}, {}};

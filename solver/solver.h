@@ -32,6 +32,9 @@ struct SolveResult {
 class Solver {
  public:
   Solver(cache::Store& store, SolveOptions options, OpRegistry ops);
+  // Throws c2w::Error naming the first op of `def` (with its stage and recipe line) that this
+  // solver has no implementation for: lets callers refuse before doing any work.
+  void check_ops(const v1::Definition& def) const;
   // Thread-safe: several solves may run at once on one Solver.
   SolveResult solve(const v1::Definition& def, ProgressSink& progress, const CancelToken& cancel);
 

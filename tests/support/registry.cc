@@ -28,6 +28,14 @@ void must_run(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+void make_self_signed_certificate(const fs::path& dir) {
+  fs::create_directories(dir);
+  // A certificate for 127.0.0.1 (and localhost) that is its own CA: clients trust server.crt.
+  must_run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout",
+            (dir / "server.key").string(), "-out", (dir / "server.crt").string()});
+}
+
 LoopbackRegistry::LoopbackRegistry(Options options)
     : options_(std::move(options)), dir_("c2w-registry") {
   if (!options_.user.empty() && !options_.tls)
@@ -62,15 +70,10 @@ LoopbackRegistry::LoopbackRegistry(Options options)
 }
 
 void LoopbackRegistry::make_certificate() {
-  fs::path certs = dir_.path() / "certs";
-  fs::create_directories(certs);
-  // A self-signed certificate for 127.0.0.1 that is its own CA: clients trust ca.crt.
-  must_run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
-            (certs / "server.key").string(), "-out", (certs / "server.crt").string()});
+  make_self_signed_certificate(dir_.path() / "certs");
   // Kept apart from the key: skopeo's cert dir takes every *.key for a client key.
   fs::create_directories(ca_certificate().parent_path());
-  fs::copy_file(certs / "server.crt", ca_certificate());
+  fs::copy_file(dir_.path() / "certs" / "server.crt", ca_certificate());
 }
 
 void LoopbackRegistry::wait_until_ready() {

@@ -45,6 +45,10 @@ class LoopbackRegistry {
   BackgroundProcess process_;
 };
 
+// Writes DIR/server.crt and DIR/server.key: a self-signed certificate for 127.0.0.1 that
+// clients trust as its own CA.
+void make_self_signed_certificate(const std::filesystem::path& dir);
+
 // The fixture images made by tests/fixtures/make-fixtures ($C2W_FIXTURES/<name>).
 std::filesystem::path fixture(const std::string& name);
 

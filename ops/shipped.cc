@@ -1,0 +1,19 @@
+#include "ops/shipped.h"
+
+#include "ops/build_kernel/build_kernel_op.h"
+#include "ops/fetch/fetch_op.h"
+#include "ops/source/source_op.h"
+#include "ops/unpack/unpack_op.h"
+
+namespace c2w::ops {
+
+solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry) {
+  solver::OpRegistry ops;
+  ops.add(v1::Op::kFetch, "fetch", std::make_shared<fetch::FetchOp>(registry));
+  ops.add(v1::Op::kUnpack, "unpack", std::make_shared<unpack::UnpackOp>());
+  ops.add(v1::Op::kSource, "source", std::make_shared<source::SourceOp>());
+  ops.add(v1::Op::kBuildKernel, "build-kernel", std::make_shared<kernel::BuildKernelOp>());
+  return ops;
+}
+
+}  // namespace c2w::ops
