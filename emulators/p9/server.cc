@@ -401,10 +401,10 @@ int Server::op_read(Reader& r, Writer& w) {
   if (!r.ok()) return kEINVAL;
   if (!f) return kEBADF;
   if (int e = ensure_open(*f)) return e;
-  if (f->qtype == kQTDIR) return kEISDIR;
   size_t at = w.size();
   w.u32(0);
   if (f->xattr) return 0;  // the only xattr fids we make are empty lists
+  if (f->qtype == kQTDIR) return kEISDIR;
   size_t n = std::min<size_t>(count, w.room());
   size_t got = 0;
   if (int e = fs_->pread(f->handle, w.cursor(), n, off, &got)) return e;
