@@ -60,8 +60,8 @@ class HostFs {
   // kO_DSYNC; other bits are ignored. Writes always go to the offset given, never appended.
   virtual int open(const std::string& path, uint32_t flags, Handle* out) = 0;
   // Creates (exclusively if kO_EXCL is set) and opens a regular file dir/name.
-  virtual int create(const std::string& dir, const std::string& name, uint32_t flags,
-                     uint32_t mode, Handle* out) = 0;
+  virtual int create(const std::string& dir, const std::string& name, uint32_t flags, uint32_t mode,
+                     Handle* out) = 0;
   virtual void close(Handle h) = 0;
 
   virtual int fstat(Handle h, Attr* out) = 0;

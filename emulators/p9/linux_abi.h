@@ -154,4 +154,22 @@ constexpr uint32_t kV9fsMagic = 0x01021997;
 enum LockStatus : uint8_t { kLockSuccess = 0 };
 enum LockType : uint8_t { kLockUnlocked = 2 };
 
+// The qid type the client expects for a file of this mode / directory entry type.
+inline uint8_t qid_type_of(uint32_t mode) {
+  switch (mode & kS_IFMT) {
+    case kS_IFDIR:
+      return kQTDIR;
+    case kS_IFLNK:
+      return kQTSYMLINK;
+    default:
+      return kQTFILE;
+  }
+}
+
+inline uint8_t qid_type_of_dtype(uint8_t t) {
+  if (t == kDT_DIR) return kQTDIR;
+  if (t == kDT_LNK) return kQTSYMLINK;
+  return kQTFILE;
+}
+
 }  // namespace c2w::p9

@@ -268,8 +268,7 @@ int Server::op_renameat(Reader& r) {
   if (int e = check_name(newname)) return e;
   if (int e = join_path(od->path, oldname, &from)) return e;
   if (int e = join_path(nd->path, newname, &to)) return e;
-  if (int e = fs_->rename(od->path, std::string(oldname), nd->path, std::string(newname)))
-    return e;
+  if (int e = fs_->rename(od->path, std::string(oldname), nd->path, std::string(newname))) return e;
   moved(from, to);
   return 0;
 }
