@@ -1,10 +1,10 @@
 // A 9P2000.L client for tests, written from the message layouts: it encodes requests, runs
 // them through a Server and decodes replies, checking that every reply is well-formed (size
-// field equals length, tag echoed, type is T+1 or Rlerror). Helpers return 0 or the Linux
-// errno of the Rlerror.
+// field equals length, tag echoed, type is T+1 or Rlerror, fields fill the reply exactly).
+// Helpers return 0 or the Linux errno of the Rlerror. It does not depend on GoogleTest so the
+// wasm32-wasi session check uses it too; malformed replies are counted (problems()) and
+// reported to the hook set with set_problem_hook().
 #pragma once
-
-#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string>
@@ -85,6 +85,9 @@ struct Dirent {
   std::string name;
 };
 
+using ProblemHook = void (*)(const char* what);
+void set_problem_hook(ProblemHook hook);
+
 // Splits a readdir payload into entries; false if it is malformed.
 bool parse_dirents(const std::vector<uint8_t>& data, std::vector<Dirent>* out);
 
@@ -124,12 +127,17 @@ class Client {
   int xattrwalk(uint32_t fid, uint32_t newfid, const std::string& name, uint64_t* size);
 
   // version + attach of fid 0 at the root.
-  void start(uint32_t msize = 65536);
+  int start(uint32_t msize = 65536);
+  int problems() const { return problems_; }
 
  private:
+  bool check(bool ok, const char* what);
+  int error_of(Reply& r);
+
   Server& s_;
   size_t cap_;
   uint16_t tag_ = 1;
+  int problems_ = 0;
 };
 
 }  // namespace c2w::p9::test

@@ -141,9 +141,13 @@ TEST_F(Confine, NamesThatWouldLeaveAreRefused) {
   put(share() / "f", "x");
   ASSERT_EQ(c().walk(0, 1, {"f"}), 0);
   // Absolute names point into the test's own temp dir: a regression must not reach real files.
-  const std::vector<std::string> bads = {"..", ".", "", "../outside", "a/b",
-                                        (outside() / "secret").string(),
-                                        std::string("nul\0x", 5)};
+  const std::vector<std::string> bads = {"..",
+                                         ".",
+                                         "",
+                                         "../outside",
+                                         "a/b",
+                                         (outside() / "secret").string(),
+                                         std::string("nul\0x", 5)};
   for (const std::string& bad : bads) {
     SCOPED_TRACE(bad);
     ASSERT_EQ(c().walk(0, 2, {}), 0);

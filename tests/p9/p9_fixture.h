@@ -19,6 +19,12 @@
 
 namespace c2w::p9::test {
 
+// Malformed replies seen by any Client fail the running test.
+inline const bool kGtestProblemHook = [] {
+  set_problem_hook([](const char* what) { ADD_FAILURE() << "malformed 9P reply: " << what; });
+  return true;
+}();
+
 class ShareTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -29,7 +35,7 @@ class ShareTest : public ::testing::Test {
     ASSERT_EQ(PosixFs::create_share(share().c_str(), &fs_), 0);
     server_ = std::make_unique<Server>(fs_.get(), options());
     client_ = std::make_unique<Client>(*server_);
-    client_->start();
+    ASSERT_EQ(client_->start(), 0);
   }
   virtual ServerOptions options() { return ServerOptions{}; }
 

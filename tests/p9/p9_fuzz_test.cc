@@ -55,8 +55,8 @@ class Fuzz : public ShareTest {
     }
   }
   std::string any_name() {
-    static const char* kNames[] = {"f", "sub", "deeper", "g", "esc", "escdir", "..", ".", "",
-                                   "new", "x/y", "outside", "secret", "n1", "n2"};
+    static const char* kNames[] = {"f", "sub", "deeper", "g",       "esc",    "escdir", "..", ".",
+                                   "",  "new", "x/y",    "outside", "secret", "n1",     "n2"};
     switch (rng_() % 10) {
       case 0:
         return std::string(rng_() % 400, 'L');
@@ -84,11 +84,11 @@ class Fuzz : public ShareTest {
   // A message of a real type with fields that are sometimes right and often wrong.
   std::vector<uint8_t> structured() {
     static const uint8_t kTypes[] = {
-        kTversion, kTattach,   kTwalk,      kTclunk,   kTremove,    kTgetattr,     kTsetattr,
-        kTlopen,   kTlcreate,  kTread,      kTwrite,   kTreaddir,   kTmkdir,       kTsymlink,
-        kTmknod,   kTlink,     kTreadlink,  kTrename,  kTrenameat,  kTunlinkat,    kTstatfs,
-        kTfsync,   kTxattrwalk, kTxattrcreate, kTlock, kTgetlock,   kTflush,       kTauth,
-        0,         255,        kRlerror,    113};
+        kTversion, kTattach,    kTwalk,        kTclunk,  kTremove,   kTgetattr,  kTsetattr,
+        kTlopen,   kTlcreate,   kTread,        kTwrite,  kTreaddir,  kTmkdir,    kTsymlink,
+        kTmknod,   kTlink,      kTreadlink,    kTrename, kTrenameat, kTunlinkat, kTstatfs,
+        kTfsync,   kTxattrwalk, kTxattrcreate, kTlock,   kTgetlock,  kTflush,    kTauth,
+        0,         255,         kRlerror,      113};
     uint8_t type = kTypes[rng_() % (sizeof kTypes)];
     if (type == kTversion && rng_() % 8) type = kTread;  // a new session drops every fid
     Msg m;

@@ -248,8 +248,8 @@ TEST_F(Session, SetattrTruncateModeTimes) {
   EXPECT_EQ(get(share() / "f"), "012");
   ASSERT_EQ(c().setattr(1, kSetMode, 0600, 0, 0, 0), 0);
   EXPECT_EQ(lstat_of(share() / "f").st_mode & 07777, 0600u);
-  ASSERT_EQ(c().setattr(1, kSetMtime | kSetMtimeSet | kSetAtime | kSetAtimeSet, 0, 0, 0, 0,
-                        1000000, 2000000),
+  ASSERT_EQ(c().setattr(1, kSetMtime | kSetMtimeSet | kSetAtime | kSetAtimeSet, 0, 0, 0, 0, 1000000,
+                        2000000),
             0);
   struct stat st = lstat_of(share() / "f");
   EXPECT_EQ(st.st_atime, 1000000);

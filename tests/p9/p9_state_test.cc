@@ -202,7 +202,7 @@ TEST_F(State, OwnershipTheHostCannotApplyIsRecordedAndSaved) {
   NoOwnershipFs wasi_like(fs_.get());
   Server s(&wasi_like, ServerOptions{});
   Client cl(s);
-  cl.start();
+  ASSERT_EQ(cl.start(), 0);
   ASSERT_EQ(cl.walk(0, 1, {"f"}), 0);
   ASSERT_EQ(cl.setattr(1, kSetMode | kSetUid | kSetGid, 0700, 1000, 2000, 0), 0);
   Getattr a;
@@ -211,7 +211,7 @@ TEST_F(State, OwnershipTheHostCannotApplyIsRecordedAndSaved) {
   EXPECT_EQ(a.uid, 1000u);
   EXPECT_EQ(a.gid, 2000u);
   EXPECT_EQ(lstat_of(share() / "f").st_mode & 07777, 0644u);  // the host file is as it was
-  ASSERT_EQ(cl.setattr(1, kSetGid, 0, 0, 3000, 0), 0);  // only the gid changes
+  ASSERT_EQ(cl.setattr(1, kSetGid, 0, 0, 3000, 0), 0);        // only the gid changes
   ASSERT_EQ(cl.walk(0, 2, {"f"}), 0);
   ASSERT_EQ(cl.getattr(2, &a), 0);
   EXPECT_EQ(a.uid, 1000u);
