@@ -36,6 +36,23 @@ void split(const std::string& path, std::string* dir, std::string* name) {
   }
 }
 
+// Opens name under dirfd and proves that what was opened is the object lstat saw there (same
+// device and inode). O_NOFOLLOW alone is not enough: node's WASI runtime follows symlinks in
+// path_open whatever the lookup flags say, so a symlink swapped in after the lstat could be
+// opened. The open itself never truncates; callers truncate once the object is proven.
+int open_verified(int dirfd, const char* name, int flags, const struct stat& seen, int* out) {
+  int fd = ::openat(dirfd, name, flags | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return lx_errno();
+  struct stat now;
+  if (::fstat(fd, &now) < 0 || now.st_ino != seen.st_ino || now.st_dev != seen.st_dev ||
+      (now.st_mode & S_IFMT) != (seen.st_mode & S_IFMT)) {
+    ::close(fd);
+    return kELOOP;
+  }
+  *out = fd;
+  return 0;
+}
+
 }  // namespace
 
 PosixFs::At::~At() {
@@ -62,8 +79,11 @@ int PosixFs::open_dir(const std::string& dir, At* at) {
     size_t end = dir.find('/', start);
     if (end == std::string::npos) end = dir.size();
     std::string comp = dir.substr(start, end - start);
-    int fd = ::openat(at->fd, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return lx_errno();
+    struct stat st;
+    if (::fstatat(at->fd, comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return lx_errno();
+    if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? kELOOP : kENOTDIR;
+    int fd;
+    if (int e = open_verified(at->fd, comp.c_str(), O_RDONLY | O_DIRECTORY, st, &fd)) return e;
     if (at->owned) ::close(at->fd);
     at->fd = fd;
     at->owned = true;
@@ -120,19 +140,19 @@ int PosixFs::open_last(const At& at, uint32_t flags, Handle* out) {
     if ((flags & kO_ACCMODE) != kO_RDONLY) return kEISDIR;
     hf = O_RDONLY | O_DIRECTORY;
   } else if (S_ISREG(st.st_mode)) {
-    hf = host_open_flags(flags);
+    hf = host_open_flags(flags & ~kO_TRUNC);
   } else if (S_ISLNK(st.st_mode)) {
     return kELOOP;
   } else {
     return kENXIO;  // fifos, sockets, devices: never opened on the host
   }
-  // O_NONBLOCK: if a fifo is swapped in after the check, opening it must not hang the server.
-  int fd = ::openat(at.fd, at.name.c_str(), hf | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return lx_errno();
-  struct stat now;
-  if (::fstat(fd, &now) < 0 || !(S_ISDIR(now.st_mode) || S_ISREG(now.st_mode))) {
+  // O_NONBLOCK (in open_verified): a fifo swapped in after the check must not hang the server.
+  int fd;
+  if (int e = open_verified(at.fd, at.name.c_str(), hf, st, &fd)) return e;
+  if ((flags & kO_TRUNC) && S_ISREG(st.st_mode) && ::ftruncate(fd, 0) < 0) {
+    int e = lx_errno();
     ::close(fd);
-    return kENXIO;
+    return e;
   }
   *out = add(fd);
   return 0;
@@ -148,19 +168,31 @@ int PosixFs::create(const std::string& dir, const std::string& name, uint32_t fl
                     Handle* out) {
   At at;
   if (int e = open_dir(dir, &at)) return e;
-  int hf = host_open_flags(flags) | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
-  if (flags & kO_EXCL) hf |= O_EXCL;
-  int fd = ::openat(at.fd, name.c_str(), hf, static_cast<mode_t>(mode & 07777));
-  if (fd < 0) return lx_errno();
-  struct stat st;
-  if (::fstat(fd, &st) < 0) {
-    int e = lx_errno();
-    ::close(fd);
-    return e;
+  struct stat before;
+  if (::fstatat(at.fd, name.c_str(), &before, AT_SYMLINK_NOFOLLOW) == 0) {
+    // It exists: never create through a symlink; otherwise open it like open() does.
+    if (flags & kO_EXCL) return kEEXIST;
+    if (S_ISLNK(before.st_mode)) return kELOOP;
+    if (S_ISDIR(before.st_mode)) return kEISDIR;
+    at.name = name;
+    return open_last(at, flags, out);
   }
-  if (!S_ISREG(st.st_mode)) {
+  int hf = host_open_flags(flags & ~kO_TRUNC) | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY |
+           O_NONBLOCK | O_CLOEXEC;
+  int fd = ::openat(at.fd, name.c_str(), hf, static_cast<mode_t>(mode & 07777));
+  if (fd < 0 && errno == EEXIST && !(flags & kO_EXCL)) {
+    at.name = name;  // made by someone else meanwhile: open it as it is
+    return open_last(at, flags, out);
+  }
+  if (fd < 0) return lx_errno();
+  struct stat st, there;
+  // O_EXCL made a new file unless a symlink raced in and the runtime followed it: then the
+  // name does not refer to what we opened.
+  if (::fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+      ::fstatat(at.fd, name.c_str(), &there, AT_SYMLINK_NOFOLLOW) < 0 ||
+      there.st_ino != st.st_ino || there.st_dev != st.st_dev) {
     ::close(fd);
-    return kENXIO;
+    return kELOOP;
   }
   *out = add(fd);
   return 0;
@@ -326,8 +358,24 @@ int PosixFs::utimes(const std::string& path, const TimeSet& atime, const TimeSet
     if (in[i]->kind == TimeSet::kOmit) ts[i].tv_nsec = UTIME_OMIT;
     if (in[i]->kind == TimeSet::kNow) ts[i].tv_nsec = UTIME_NOW;
   }
+#if defined(__wasi__)
+  // The runtime may follow a symlink whatever the flags: set the times through a proven open
+  // of the object instead; symlinks themselves keep their times.
+  struct stat st;
+  if (::fstatat(at.fd, at.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return lx_errno();
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return kEOPNOTSUPP;
+  int fd;
+  if (int e = open_verified(at.fd, at.name.c_str(), S_ISDIR(st.st_mode) ? O_DIRECTORY : O_RDONLY,
+                            st, &fd))
+    return e;
+  int r = ::futimens(fd, ts);
+  int e = r < 0 ? lx_errno() : 0;
+  ::close(fd);
+  return e;
+#else
   if (::utimensat(at.fd, at.name.c_str(), ts, AT_SYMLINK_NOFOLLOW) < 0) return lx_errno();
   return 0;
+#endif
 }
 
 int PosixFs::mkdir(const std::string& dir, const std::string& name, uint32_t mode) {
@@ -376,6 +424,12 @@ int PosixFs::link(const std::string& existing, const std::string& dir, const std
   At from, to;
   if (int e = open_parent(existing, &from)) return e;
   if (int e = open_dir(dir, &to)) return e;
+#if defined(__wasi__)
+  // The runtime might link what a symlink names instead of the symlink: refuse those.
+  struct stat st;
+  if (::fstatat(from.fd, from.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return lx_errno();
+  if (S_ISLNK(st.st_mode)) return kEPERM;
+#endif
   // flags 0: link the object named, never what a symlink there points to.
   if (::linkat(from.fd, from.name.c_str(), to.fd, name.c_str(), 0) < 0) return lx_errno();
   return 0;

@@ -4,15 +4,19 @@
 // Confinement: every operation starts at the share root's descriptor and opens each parent
 // component with O_DIRECTORY|O_NOFOLLOW, then acts on the last component with the no-follow
 // form of the call (AT_SYMLINK_NOFOLLOW, O_NOFOLLOW, or calls that never follow such as
-// unlinkat/renameat/readlinkat/mkdirat). No string path is ever handed to the host, so neither
-// "..", nor a symlink planted in the share, nor a directory swapped for a symlink after the
-// server looked at it can lead outside the share.
+// unlinkat/renameat/readlinkat/mkdirat). Every open is also proven: the object opened must be
+// the one lstat saw by name (device, inode, type), because some WASI runtimes (node's) follow
+// symlinks in path_open whatever O_NOFOLLOW says. No multi-component path is ever handed to
+// the host, so neither "..", nor a symlink planted in the share, nor a directory swapped for a
+// symlink after the server looked at it can lead outside the share.
 //
 // What wasi-libc cannot do, and what we answer instead:
 // - chmod, chown: WASI has neither -> EOPNOTSUPP (the server then keeps the guest's values).
 // - mkfifo, mknod of sockets: no WASI call -> EPERM, as Linux answers for unsupported node types.
 // - statvfs: none -> a result with the block size and name length but zero counts (unknown).
 // - permission bits: WASI stat has none, so regular files and directories read as 0755.
+// - utimensat/linkat might follow a symlink at the last component: times are set through a
+//   proven open (symlinks' own times: EOPNOTSUPP), and hard links to symlinks are EPERM.
 #pragma once
 
 #include <dirent.h>
