@@ -13,6 +13,13 @@
 // - save()/restore() carry the session (msize, fids with their share-relative paths and open
 //   modes, recorded ownership/modes) in an explicit little-endian format without pointers or
 //   host descriptors; restored fids reopen their files on first use.
+//
+// How a transport uses it (virtio-9p): create one Server per share tag; for each request chain,
+// gather the driver-readable descriptors into a buffer, call handle() with a reply buffer as
+// large as the device-writable descriptors (at most msize() bytes are ever used), scatter the
+// reply back and report its length as the used length. On device reset call reset(); in the
+// machine snapshot store save() and feed it to restore() after the Server is rebuilt over the
+// same share.
 #pragma once
 
 #include <cstddef>
@@ -38,7 +45,9 @@ struct ServerOptions {
 
 class Server {
  public:
-  static constexpr uint32_t kMinMsize = 4096 + 24;  // fits the longest readlink reply
+  // Linux refuses msize below 4096 too. At 4096 the longest symlink targets do not fit an
+  // Rreadlink: those get EMSGSIZE.
+  static constexpr uint32_t kMinMsize = 4096;
   static constexpr uint32_t kStateVersion = 1;
 
   Server(HostFs* fs, const ServerOptions& opts);

@@ -39,6 +39,45 @@ TEST(P9Version, NegotiatesMsizeAndVersion) {
   EXPECT_EQ(c.clunk(1), kEBADF);
 }
 
+TEST_F(Session, FramingErrorsAndReplyCapacity) {
+  uint8_t out[64];
+  // A buffer that cannot hold an Rlerror gets nothing.
+  uint8_t clunk[] = {11, 0, 0, 0, kTclunk, 5, 0, 0, 0, 0, 0};
+  EXPECT_EQ(server().handle(clunk, sizeof clunk, out, 10), 0u);
+  // Shorter than a header: Rlerror EINVAL with NOTAG.
+  ASSERT_EQ(server().handle(clunk, 3, out, sizeof out), 11u);
+  EXPECT_EQ(out[4], kRlerror);
+  EXPECT_EQ(out[5] | out[6] << 8, kNoTag);
+  EXPECT_EQ(out[7], kEINVAL);
+  // A size field larger than the bytes given, or smaller than a header: EINVAL, tag echoed.
+  uint8_t lying[] = {200, 0, 0, 0, kTclunk, 9, 0, 0, 0, 0, 0};
+  ASSERT_EQ(server().handle(lying, sizeof lying, out, sizeof out), 11u);
+  EXPECT_EQ(out[5], 9);
+  EXPECT_EQ(out[7], kEINVAL);
+  lying[0] = 3;
+  ASSERT_EQ(server().handle(lying, sizeof lying, out, sizeof out), 11u);
+  EXPECT_EQ(out[7], kEINVAL);
+  // Arguments cut short: EINVAL, and nothing happened (fid 0 is still there).
+  uint8_t cut[] = {9, 0, 0, 0, kTclunk, 1, 0, 0, 0};
+  ASSERT_EQ(server().handle(cut, sizeof cut, out, sizeof out), 11u);
+  EXPECT_EQ(out[7], kEINVAL);
+  Getattr a;
+  EXPECT_EQ(c().getattr(0, &a), 0);
+  // A reply that does not fit the buffer given becomes EMSGSIZE; a read is clamped instead.
+  Msg getattr;
+  getattr.u32(19).u8(kTgetattr).u16(4).u32(0).u64(kGetattrBasic);
+  ASSERT_EQ(server().handle(getattr.b.data(), getattr.b.size(), out, sizeof out), 11u);
+  EXPECT_EQ(out[7], kEMSGSIZE);
+  put(share() / "f", std::string(100, 'x'));
+  ASSERT_EQ(c().walk(0, 1, {"f"}), 0);
+  ASSERT_EQ(c().lopen(1, kO_RDONLY), 0);
+  Msg read;
+  read.u32(23).u8(kTread).u16(5).u32(1).u64(0).u32(1000);
+  ASSERT_EQ(server().handle(read.b.data(), read.b.size(), out, sizeof out), sizeof out);
+  EXPECT_EQ(out[4], kTread + 1);
+  EXPECT_EQ(out[7], sizeof out - 11);
+}
+
 TEST_F(Session, WalkGetattrQidsMatchHostInodes) {
   std::filesystem::create_directories(share() / "a" / "b");
   put(share() / "a" / "b" / "f", "hello");
