@@ -288,7 +288,7 @@ int Server::op_walk(Reader& r, Writer& w) {
     ++walked;
   }
   w.patch_u16(count_at, walked);
-  if (walked < n) return 0;  // partial walk: newfid is not created
+  if (walked < n) return 0;               // partial walk: newfid is not created
   if (n == 0 && newfid == fid) return 0;  // nothing to walk: the fid stays as it is
   Fid* to;
   if (newfid == fid) {
