@@ -50,6 +50,15 @@ struct ControlService::Session : solver::ProgressSink {
     done = true;
     cv.notify_all();
   }
+  // Waits up to `wait` for statuses after the first `sent`; returns them and moves `sent` on.
+  std::vector<v1::SolveStatus> next(size_t& sent, std::chrono::milliseconds wait, bool& finished) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, wait, [&] { return done || history.size() > sent; });
+    std::vector<v1::SolveStatus> batch(history.begin() + long(sent), history.end());
+    sent = history.size();
+    finished = done;
+    return batch;
+  }
 };
 
 ControlService::ControlService(cache::Store& store, solver::Solver& solver, ServiceOptions options)
@@ -122,16 +131,8 @@ grpc::Status ControlService::Solve(grpc::ServerContext* ctx, const v1::SolveRequ
   size_t sent = 0;
   bool client_gone = false;
   for (;;) {
-    std::vector<v1::SolveStatus> batch;
     bool done;
-    {
-      std::unique_lock lock(session->mu);
-      session->cv.wait_for(lock, std::chrono::milliseconds(100),
-                           [&] { return session->done || session->history.size() > sent; });
-      batch.assign(session->history.begin() + long(sent), session->history.end());
-      sent = session->history.size();
-      done = session->done;
-    }
+    std::vector<v1::SolveStatus> batch = session->next(sent, std::chrono::milliseconds(100), done);
     for (const auto& s : batch) {
       v1::SolveResponse r;
       *r.mutable_status() = s;
@@ -178,16 +179,8 @@ grpc::Status ControlService::Status(grpc::ServerContext* ctx, const v1::StatusRe
   }
   size_t sent = 0;
   for (;;) {
-    std::vector<v1::SolveStatus> batch;
     bool done;
-    {
-      std::unique_lock lock(session->mu);
-      session->cv.wait_for(lock, std::chrono::milliseconds(200),
-                           [&] { return session->done || session->history.size() > sent; });
-      batch.assign(session->history.begin() + long(sent), session->history.end());
-      sent = session->history.size();
-      done = session->done;
-    }
+    std::vector<v1::SolveStatus> batch = session->next(sent, std::chrono::milliseconds(200), done);
     for (const auto& s : batch)
       if (!writer->Write(s)) return grpc::Status::OK;
     if (done || ctx->IsCancelled()) return grpc::Status::OK;

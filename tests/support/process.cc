@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "base/subprocess.h"
+
 extern char** environ;
 
 namespace c2w::testing {
@@ -53,27 +55,10 @@ pid_t spawn(const std::vector<std::string>& argv, int out_fd) {
 }  // namespace
 
 CommandResult run_command(const std::vector<std::string>& argv) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  pid_t pid;
-  try {
-    pid = spawn(argv, pipe_fds[1]);
-  } catch (...) {
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
-    throw;
-  }
-  close(pipe_fds[1]);
   CommandResult result;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0) result.output.append(buf, static_cast<size_t>(n));
-  close(pipe_fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.exit_code = decode_status(status);
+  c2w::ProcessOptions options;
+  options.on_line = [&](const std::string& line) { result.output += line + "\n"; };
+  result.exit_code = c2w::run_process(argv, options);
   return result;
 }
 
