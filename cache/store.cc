@@ -316,7 +316,9 @@ std::vector<Store::Entry> Store::usage() const {
     out.push_back({"blob", id, disk_size(e.path()), mtime_of(e.path()), described[id]});
   }
   for (const auto& e : fs::directory_iterator(root_ / "trees", ec)) {
-    std::string id = "xxh3:" + e.path().filename().string();
+    // Trees are named by xxh3 ids or, for unpacked images, by their sha256 ChainID.
+    std::string name = e.path().filename().string();
+    std::string id = (name.size() == 64 ? "sha256:" : "xxh3:") + name;
     out.push_back({"tree", id, disk_size(e.path()), mtime_of(e.path()), described[id]});
   }
   return out;

@@ -14,6 +14,7 @@
 
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
+#include "tests/support/throttled_proxy.h"
 #include "tests/support/tree_compare.h"
 
 namespace {
@@ -149,6 +150,84 @@ TEST(Cli, CtrlCDuringUnpackThenResume) {
                                  "oci-layout:" + (fixture("debian") / "layout").string()});
   ASSERT_EQ(again.exit_code, 0) << again.output;
   c2w::testing::expect_same_tree(fixture("debian") / "rootfs", dir.path() / "deb");
+}
+
+TEST(Cli, DebianFromTlsRegistryWithBasicAuth) {
+  c2w::testing::LoopbackRegistry registry({.tls = true, .user = "tester", .password = "pw"});
+  registry.push(fixture("debian") / "layout", "latest", "library/debian:trixie");
+  TempDir dir;
+  CommandResult r =
+      c2w_run({"--cache-dir", (dir.path() / "cache").string(), "--progress=plain", "--registry-ca",
+               registry.ca_certificate().string(), "--creds", "tester:pw", "--target", "image",
+               "--output", "type=local,dest=" + (dir.path() / "deb").string(),
+               registry.host() + "/library/debian:trixie"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  c2w::testing::expect_same_tree(fixture("debian") / "rootfs", dir.path() / "deb");
+  CommandResult wrong =
+      c2w_run({"--cache-dir", (dir.path() / "cache2").string(), "--registry-ca",
+               registry.ca_certificate().string(), "--creds", "tester:nope", "--target", "image",
+               "--output", "type=local,dest=" + (dir.path() / "x").string(),
+               registry.host() + "/library/debian:trixie"});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_TRUE(contains(wrong.output, "401")) << wrong.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "x"));
+}
+
+TEST(Cli, CtrlCDuringDownloadThenResume) {
+  c2w::testing::LoopbackRegistry registry;
+  registry.push(fixture("debian") / "layout", "latest", "library/debian:trixie");
+  int port = std::stoi(registry.host().substr(registry.host().find(':') + 1));
+  c2w::testing::ThrottledProxy proxy("127.0.0.1", port, 4 << 20);  // ~10 s for the 43 MB image
+  TempDir dir;
+  std::string cache = (dir.path() / "cache").string();
+  std::vector<std::string> args = {kC2w,
+                                   "--cache-dir",
+                                   cache,
+                                   "--progress=plain",
+                                   "--insecure-registry",
+                                   proxy.host(),
+                                   "--target",
+                                   "image",
+                                   "--output",
+                                   "type=local,dest=" + (dir.path() / "deb").string(),
+                                   proxy.host() + "/library/debian:trixie"};
+  c2w::testing::BackgroundProcess proc(args, dir.path() / "log");
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ::kill(proc.pid(), SIGINT);
+  EXPECT_EQ(proc.wait(), 130) << c2w::testing::slurp(dir.path() / "log");
+  EXPECT_TRUE(contains(c2w::testing::slurp(dir.path() / "log"), "cancelled"));
+  uint64_t partial = 0;
+  for (auto& e : fs::directory_iterator(fs::path(cache) / "tmp"))
+    if (e.path().extension() == ".partial") partial += fs::file_size(e.path());
+  EXPECT_GT(partial, 1000000u) << "the interrupted download is kept for resuming";
+  EXPECT_TRUE(fs::is_empty(fs::path(cache) / "actions")) << "nothing half-done is recorded";
+  EXPECT_FALSE(fs::exists(dir.path() / "deb"));
+
+  CommandResult again =
+      c2w_run({"--cache-dir", cache, "--progress=plain", "--insecure-registry", registry.host(),
+               "--target", "image", "--output", "type=local,dest=" + (dir.path() / "deb").string(),
+               registry.host() + "/library/debian:trixie"});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  c2w::testing::expect_same_tree(fixture("debian") / "rootfs", dir.path() / "deb");
+}
+
+TEST(Cli, DuAndPrune) {
+  TempDir dir;
+  std::string cache = (dir.path() / "cache").string();
+  ASSERT_EQ(c2w_run({"--cache-dir", cache, "--target", "image", "--output",
+                     "type=local,dest=" + (dir.path() / "bb").string(),
+                     "oci-layout:" + (fixture("busybox") / "layout").string()})
+                .exit_code,
+            0);
+  CommandResult du = c2w_run({"du", "--cache-dir", cache});
+  ASSERT_EQ(du.exit_code, 0) << du.output;
+  EXPECT_TRUE(contains(du.output, "UNPACK")) << du.output;
+  EXPECT_TRUE(contains(du.output, "Total:")) << du.output;
+  CommandResult prune = c2w_run({"prune", "--all", "--cache-dir", cache});
+  ASSERT_EQ(prune.exit_code, 0) << prune.output;
+  EXPECT_TRUE(contains(prune.output, "Removed")) << prune.output;
+  CommandResult after = c2w_run({"du", "--cache-dir", cache});
+  EXPECT_FALSE(contains(after.output, "UNPACK")) << after.output;
 }
 
 TEST(Cli, TwoProcessesOnOneCache) {

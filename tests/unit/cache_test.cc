@@ -104,6 +104,11 @@ TEST(Cache, TreesCommitAtomicallyAndPruneRemovesOldest) {
   std::ofstream(staged / "file") << std::string(50000, 'a');
   std::string id = "xxh3:ffffffffffffffffffffffffffffffff";
   fs::path tree = store.commit_tree(staged, id);
+  fs::path staged2 = store.stage_tree();  // trees may also be named by a sha256 (ChainIDs)
+  store.commit_tree(staged2, "sha256:" + std::string(64, 'c'));
+  size_t trees = 0;
+  for (auto& e : store.usage()) trees += e.kind == "tree";
+  EXPECT_EQ(trees, 2u);
   EXPECT_TRUE(fs::exists(tree / "file"));
   EXPECT_EQ(store.tree(id), tree);
 
