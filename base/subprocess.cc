@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +56,7 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
   }
   if (pid == 0) {
     ::setpgid(0, 0);  // its own group, so cancellation reaches make's children too
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed c2w/c2wd takes its build step with it
     if (options.stdin_null) {
       int null = ::open("/dev/null", O_RDONLY);
       ::dup2(null, 0);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -257,6 +258,29 @@ fs::path Store::commit_tree(const fs::path& staged, std::string_view id) {
     fs::remove_all(staged, ec);
   }
   return final_path;
+}
+
+void Store::discard(const fs::path& scratch) {
+  fs::path trash = root_ / "tmp" / ("trash." + unique_suffix());
+  if (::rename(scratch.c_str(), trash.c_str()) != 0) trash = scratch;
+  // Everything the child needs is made before fork: after it only async-signal-safe calls.
+  std::string path = trash.string();
+  char rm[] = "/bin/rm", flags[] = "-rf", end[] = "--";
+  char* argv[] = {rm, flags, end, path.data(), nullptr};
+  char* envp[] = {nullptr};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();
+    if (::fork() == 0) ::execve(rm, argv, envp);  // the grandchild outlives us; init reaps it
+    _exit(0);
+  }
+  if (pid > 0) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  } else {
+    std::error_code ec;
+    fs::remove_all(trash, ec);  // cannot fork: remove it here
+  }
 }
 
 std::optional<Record> Store::get_action(std::string_view key) {

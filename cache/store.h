@@ -86,6 +86,10 @@ class Store {
   // A fresh staging directory; fill it, then commit_tree() moves it under its id.
   std::filesystem::path stage_tree();
   std::filesystem::path commit_tree(const std::filesystem::path& staged, std::string_view id);
+  // Gets rid of a scratch directory without waiting: it is renamed into tmp/ at once and
+  // removed by a detached process (a kernel build tree is ~1 GB of small files, minutes of
+  // unlinking on a slow disk). What a crash leaves there, `prune --all` removes.
+  void discard(const std::filesystem::path& scratch);
 
   // ---- action cache ----
   std::optional<Record> get_action(std::string_view key);

@@ -140,8 +140,12 @@ int convert(const Options& o) {
       export_tree(result.path, o.output_dest);
     else {
       fs::create_directories(o.output_dest);
-      export_file(result.path, fs::path(o.output_dest) /
-                                   (o.output.empty() ? "out.wasm" : fs::path(o.output).filename()));
+      // The op may name its output (a kernel is "Image"); OUTPUT's file name wins.
+      std::string name = "out.wasm";
+      if (result.record.meta.is_object()) name = result.record.meta.value("filename", name);
+      export_file(result.path,
+                  fs::path(o.output_dest) /
+                      (o.output.empty() ? fs::path(name) : fs::path(o.output).filename()));
     }
     std::fprintf(stderr, "c2w: wrote %s\n", o.output_dest.c_str());
   } else {

@@ -152,6 +152,12 @@ Options parse_options(int argc, const char* const* argv) {
       o.registry_ca = take();
     else if (a == "--creds")
       o.creds = take();
+    else if (a == "--builder")
+      o.builder.address = take();
+    else if (a == "--builder-ca")
+      o.builder.ca_file = take();
+    else if (a == "--builder-token")
+      o.builder.token = take();
     else if (a == "--all") {
       flag();
       o.prune_all = true;

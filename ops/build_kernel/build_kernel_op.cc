@@ -111,12 +111,10 @@ cache::Record BuildKernelOp::run(const v1::Op& op, solver::OpContext& ctx) {
     throw Error("build-kernel needs one input: the kernel source tarball");
   fs::path scratch = ctx.store.stage_tree();
   struct Cleanup {
+    cache::Store& store;
     fs::path p;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(p, ec);
-    }
-  } cleanup{scratch};
+    ~Cleanup() { store.discard(p); }
+  } cleanup{ctx.store, scratch};
   fs::path src = scratch / "src";
   fs::create_directories(src);
 
