@@ -12,6 +12,8 @@
 #include "client/progress_printer.h"
 #include "frontend/frontend.h"
 #include "kernel/fragments.h"
+#include "kernel/init/embedded_init.h"
+#include "ops/assemble-rootfs/assemble_op.h"
 #include "ops/fetch/fetch_op.h"
 #include "ops/fetch/image_source.h"
 #include "ops/unpack/unpack_op.h"
@@ -58,6 +60,8 @@ solver::OpRegistry shipped_ops(const Options& o) {
   solver::OpRegistry ops;
   ops.add(v1::Op::kFetch, "fetch", std::make_shared<fetch::FetchOp>(registry_options(o)));
   ops.add(v1::Op::kUnpack, "unpack", std::make_shared<unpack::UnpackOp>());
+  ops.add(v1::Op::kAssembleRootfs, "assemble-rootfs",
+          std::make_shared<assemble::AssembleRootfsOp>(guest::embedded_init()));
   return ops;
 }
 
@@ -145,8 +149,10 @@ int convert(const Options& o) {
       export_tree(result.path, o.output_dest);
     else {
       fs::create_directories(o.output_dest);
+      // An intermediate result (e.g. the initramfs of --target rootfs) names its own file.
+      std::string name = result.record.meta.value("filename", std::string("out.wasm"));
       export_file(result.path, fs::path(o.output_dest) /
-                                   (o.output.empty() ? "out.wasm" : fs::path(o.output).filename()));
+                                   (o.output.empty() ? fs::path(name) : fs::path(o.output).filename()));
     }
     std::fprintf(stderr, "c2w: wrote %s\n", o.output_dest.c_str());
   } else {

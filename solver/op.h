@@ -57,6 +57,10 @@ class OpImpl {
   virtual ~OpImpl() = default;
   virtual cache::Record run(const v1::Op& op, OpContext& ctx) = 0;
   virtual bool is_volatile(const v1::Op&) const { return false; }
+  // Inputs of the op that the graph does not carry but that shape its result, e.g. a binary
+  // built into c2w (assemble-rootfs puts the guest init into every initramfs). Part of the
+  // cache key when not empty, so a new c2w with a different such input misses the old results.
+  virtual std::string cache_salt(const v1::Op&) const { return {}; }
 };
 
 // Op implementations by kind; the CLI and c2wd register the ops they ship.

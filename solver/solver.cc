@@ -174,6 +174,11 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
           "--output type=local,dest=DIR");
     std::vector<std::string_view> parts = {"c2w-solver-v1", digest};
     for (const InputValue& in : inputs) parts.push_back(in.record.content);
+    std::string salt = impl->cache_salt(op);
+    if (!salt.empty()) {  // keys of ops without a salt stay what they were
+      parts.push_back("salt");
+      parts.push_back(salt);
+    }
     std::string key = xxh3_key(parts);
     bool cacheable = !impl->is_volatile(op) && !options_.no_cache;
     if (cacheable) {
