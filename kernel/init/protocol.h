@@ -7,7 +7,9 @@
 // /sys/class/virtio-ports/*/name:
 //   c2w.control  framed messages, both directions (below)
 //   c2w.stdin    raw bytes host -> container stdin (the terminal's input in terminal mode);
-//                the host closing the port (VIRTIO_CONSOLE_PORT_OPEN 0) is end of input
+//                the host closing the port (VIRTIO_CONSOLE_PORT_OPEN 0) is end of input. The
+//                host keeps input until the guest has opened the port and closes it only
+//                after every byte was delivered (Linux reads 0 once the host is gone).
 //   c2w.stdout   raw bytes of container stdout (in terminal mode: the terminal's output)
 //   c2w.stderr   raw bytes of container stderr (unused in terminal mode, as with docker -t)
 // hvc0 (SBI console) stays the kernel's console: kernel messages and --debug-image logs.
