@@ -163,6 +163,18 @@ TEST_F(GuestInit, SignalledProcessIsReportedAsSuch) {
   EXPECT_EQ(d->exit->host_status(), 137);
 }
 
+TEST_F(GuestInit, SignalsReachAContainerProcessThatHandlesThem) {
+  auto d = boot("busybox");
+  // PID 1 of a pid namespace only gets signals it handles, exactly as in Docker.
+  d->send(shell("trap 'echo got-term; exit 5' TERM; echo started; while :; do sleep 1; done"));
+  ASSERT_TRUE(d->pump_until([&] { return contains(d->out, "started\n"); }, 60s)) << vm_->console();
+  d->send(c2w::guest::Signal{15});
+  EXPECT_TRUE(d->finish(60s));
+  ASSERT_TRUE(d->exit);
+  EXPECT_EQ(*d->exit, (Exit{Exit::Kind::kExited, 5}));
+  EXPECT_TRUE(contains(d->out, "got-term\n")) << d->out;
+}
+
 TEST_F(GuestInit, StdinIsDeliveredAndEnds) {
   auto d = boot("busybox");
   RunRequest r = shell("cat; echo done");
@@ -172,8 +184,7 @@ TEST_F(GuestInit, StdinIsDeliveredAndEnds) {
   d->write_stdin("line one\nline two\n");
   // qemu drops bytes it has not handed to the guest when the socket closes, so the end of
   // input is sent once they arrived (our emulator keeps that order itself, protocol.h).
-  ASSERT_TRUE(d->pump_until([&] { return contains(d->out, "line two\n"); }, 60s))
-      << vm_->console();
+  ASSERT_TRUE(d->pump_until([&] { return contains(d->out, "line two\n"); }, 60s)) << vm_->console();
   vm_->close_stdin();
   EXPECT_TRUE(d->finish(120s)) << vm_->console();
   ASSERT_TRUE(d->exit);
@@ -192,6 +203,30 @@ TEST_F(GuestInit, TerminalModeGivesAPty) {
   EXPECT_EQ(d->exit->value, 0u) << d->out;
   EXPECT_TRUE(contains(d->out, "30 100\r\n/dev/pts/0\r\nterm=xterm\r\nerr\r\n")) << d->out;
   EXPECT_EQ(d->err, "");  // a terminal merges the streams, as docker -t does
+}
+
+TEST_F(GuestInit, TerminalFollowsResizeAndTakesInput) {
+  auto d = boot("busybox");
+  RunRequest r = shell("while read line; do stty size; [ \"$line\" = q ] && exit 4; done");
+  r.terminal = true;
+  r.stdin_open = true;
+  r.rows = 30;
+  r.cols = 100;
+  r.time_sec = 2000000000;
+  d->send(r);
+  d->write_stdin("a\r");
+  ASSERT_TRUE(d->pump_until([&] { return contains(d->out, "30 100\r\n"); }, 60s)) << d->out;
+  d->send(c2w::guest::Resize{40, 120});
+  // The resize and the input travel on different ports: keep asking until the size shows.
+  for (int i = 0; i < 50 && !contains(d->out, "40 120\r\n"); ++i) {
+    d->write_stdin("b\r");
+    d->pump_until([&] { return contains(d->out, "40 120\r\n"); }, 200ms);
+  }
+  EXPECT_TRUE(contains(d->out, "40 120\r\n")) << d->out;
+  d->write_stdin("q\r");
+  EXPECT_TRUE(d->finish(60s)) << vm_->console();
+  ASSERT_TRUE(d->exit);
+  EXPECT_EQ(*d->exit, (Exit{Exit::Kind::kExited, 4})) << d->out;
 }
 
 TEST_F(GuestInit, DockerStatusesForCommandsThatCannotRun) {
