@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "oci/sha256.h"
+#include "ops/assemble-rootfs/copies.h"
 #include "ops/assemble-rootfs/image_config.h"
 #include "ops/assemble-rootfs/initramfs.h"
 #include "ops/fetch/image_source.h"
@@ -21,9 +22,6 @@ cache::Record AssembleRootfsOp::run(const v1::Op& op, solver::OpContext& ctx) {
   const v1::AssembleRootfsOp& spec = op.assemble_rootfs();
   if (ctx.inputs.size() < 2)
     throw Error("assemble-rootfs needs the unpacked rootfs and the fetched image as inputs");
-  if (spec.copies_size() > 0)
-    throw Error("COPY in ROOTFS is not supported yet (" + spec.copies(0).src() + ")",
-                "remove the COPY lines, or build an image that contains the files");
   if (init_.empty()) throw Error("this c2w was built without a guest init binary", "rebuild c2w");
 
   fetch::Image image = fetch::Image::from_json(ctx.inputs[1].record.meta);
@@ -35,8 +33,17 @@ cache::Record AssembleRootfsOp::run(const v1::Op& op, solver::OpContext& ctx) {
   InitramfsSpec in;
   const fs::path& tree = ctx.inputs[0].path;
   in.rootfs = tree / "rootfs";
+  std::vector<CopySource> copies;
+  for (const auto& c : spec.copies()) {
+    if (c.input() < 2 || c.input() >= ctx.inputs.size())
+      throw Error("COPY " + c.src() + " names input " + std::to_string(c.input()) +
+                  ", which this op does not have");
+    copies.push_back({ctx.inputs[c.input()].path, c.src(), c.dst()});
+  }
   try {
-    in.manifest = unpack::read_metadata(tree / "metadata.jsonl");
+    Overlay overlay = apply_copies(unpack::read_metadata(tree / "metadata.jsonl"), copies);
+    in.manifest = std::move(overlay.manifest);
+    in.files = std::move(overlay.files);
     in.config = merge_image_config(oci_config, spec);
   } catch (const std::runtime_error& e) {
     throw Error(std::string("bad input for the initramfs: ") + e.what());

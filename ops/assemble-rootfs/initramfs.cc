@@ -197,7 +197,10 @@ std::vector<Member> plan_members(const InitramfsSpec& spec, const std::string& c
     m.name = e.path == "/" ? "c2w/rootfs" : "c2w/rootfs" + e.path;
     m.meta = e;
     m.has_data = e.hardlink.empty();
-    if (e.type == EntryType::kFile && m.has_data) m.file = spec.rootfs / e.path.substr(1);
+    if (e.type == EntryType::kFile && m.has_data) {
+      auto copied = spec.files.find(e.path);
+      m.file = copied != spec.files.end() ? copied->second : spec.rootfs / e.path.substr(1);
+    }
     auto group = group_size.find(e.hardlink.empty() ? e.path : e.hardlink);
     if (group != group_size.end()) m.nlink = static_cast<uint32_t>(group->second + 1);
     members.push_back(std::move(m));

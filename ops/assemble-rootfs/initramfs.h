@@ -23,6 +23,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,8 +38,10 @@ inline constexpr int kZstdLevel = 6;
 struct InitramfsSpec {
   std::filesystem::path rootfs;         // the unpacked tree's files (<tree>/rootfs)
   std::vector<unpack::Entry> manifest;  // its metadata, sorted by path
-  std::string_view init;                // the guest init binary
-  guest::ImageConfig config;            // merged config; xattrs are added from the manifest
+  // Regular files whose bytes are elsewhere than <rootfs>/<path> (COPY sources, copies.h).
+  std::map<std::string, std::filesystem::path> files;
+  std::string_view init;      // the guest init binary
+  guest::ImageConfig config;  // merged config; xattrs are added from the manifest
 };
 
 struct InitramfsStats {
