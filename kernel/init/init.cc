@@ -163,7 +163,8 @@ struct Session {
   int master = -1;               // terminal
   int pty_socket = -1;
   int out_port = -1, err_port = -1;
-  Pump input;  // stdin port -> pipe or master
+  Pump input;                   // stdin port -> pipe or master
+  uint16_t rows = 0, cols = 0;  // the latest size the host asked for
 };
 
 void drain_output(int& fd, int port) {
@@ -178,14 +179,15 @@ void drain_output(int& fd, int port) {
   write_all(port, std::string_view(buf, static_cast<size_t>(n)));
 }
 
-void on_control(Session& s, FrameReader& reader) {
-  char buf[4096];
-  ssize_t n = ::read(g_control, buf, sizeof buf);
-  if (n <= 0) {
-    if (n == 0 || errno != EINTR) g_control_open = false;
-    return;
-  }
-  reader.feed(std::string_view(buf, static_cast<size_t>(n)));
+void apply_size(const Session& s) {
+  struct winsize ws = {};
+  ws.ws_row = s.rows;
+  ws.ws_col = s.cols;
+  if (s.master >= 0 && s.rows && s.cols) ::ioctl(s.master, TIOCSWINSZ, &ws);
+}
+
+// Acts on every whole message buffered, including any that came with the run request.
+void dispatch_control(Session& s, FrameReader& reader) {
   while (true) {
     Decoded d = reader.next();
     if (d.status == DecodeStatus::kNeedMore) return;
@@ -198,12 +200,22 @@ void on_control(Session& s, FrameReader& reader) {
       log_step("signal " + std::to_string(sig->number) + " from the host");
       if (!s.reaped && sig->number < 65) ::kill(s.child, static_cast<int>(sig->number));
     } else if (auto* z = std::get_if<Resize>(&d.message)) {
-      struct winsize ws = {};
-      ws.ws_row = z->rows;
-      ws.ws_col = z->cols;
-      if (s.master >= 0) ::ioctl(s.master, TIOCSWINSZ, &ws);
+      s.rows = z->rows;  // kept for a terminal that is not there yet
+      s.cols = z->cols;
+      apply_size(s);
     }
   }
+}
+
+void on_control(Session& s, FrameReader& reader) {
+  char buf[4096];
+  ssize_t n = ::read(g_control, buf, sizeof buf);
+  if (n <= 0) {
+    if (n == 0 || errno != EINTR) g_control_open = false;
+    return;
+  }
+  reader.feed(std::string_view(buf, static_cast<size_t>(n)));
+  dispatch_control(s, reader);
 }
 
 void on_signal(Session& s, int sigfd) {
@@ -324,6 +336,7 @@ Exit run(const ImageConfig& config, const RunRequest& request, const Ports& port
     if (s.input.to >= 0) ::fcntl(s.input.to, F_SETFL, O_NONBLOCK);
   }
   log_step("container process " + std::to_string(s.child) + " started");
+  dispatch_control(s, control);
 
   while (!s.reaped || s.out_fd >= 0 || s.err_fd >= 0 || s.master >= 0 || s.pty_socket >= 0) {
     if (s.reaped && s.input.from >= 0) {  // input for a process that is gone goes nowhere
@@ -363,6 +376,7 @@ Exit run(const ImageConfig& config, const RunRequest& request, const Ports& port
       if (master >= 0) {
         s.master = master;
         ::fcntl(master, F_SETFL, O_NONBLOCK);
+        apply_size(s);  // a resize may have come before the terminal
       }
     }
     if (ready(kInFrom)) pump_in(s, request.terminal);
