@@ -35,11 +35,26 @@ class GuestInit : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new c2w::testing::TempDir("c2w-guest");
-    for (const char* image : {"hello", "busybox"}) {
+    // The hello tree again, with users init must resolve (or refuse) from its /etc/passwd.
+    fs::path users = dir_->path() / "users";
+    for (auto [tag, user] : {std::pair{"nosuch", "nosuch"}, {"numeric", "4242:77"}}) {
+      fs::path config = dir_->path() / (std::string(tag) + ".json");
+      std::ofstream(config) << R"({"Entrypoint":["/usr/bin/hello"],"User":")" << user << R"("})";
+      auto r = c2w::testing::run_command(
+          {C2W_MKIMAGE_PATH, "image", "--layout", users.string(), "--tag", tag, "--platform",
+           "linux/riscv64", "--config", config.string(), "--layer",
+           "gzip:" + (c2w::testing::fixture("hello") / "tree").string()});
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+    }
+    std::string layout = "oci-layout:" + users.string();
+    for (auto [name, ref] : std::vector<std::pair<std::string, std::string>>{
+             {"hello", "oci-layout:" + (c2w::testing::fixture("hello") / "layout").string()},
+             {"busybox", "oci-layout:" + (c2w::testing::fixture("busybox") / "layout").string()},
+             {"nosuch", layout + ":nosuch"},
+             {"numeric", layout + ":numeric"}}) {
       auto r = c2w::testing::run_command(
           {kC2w, "--cache-dir", (dir_->path() / "cache").string(), "--progress=plain", "--target",
-           "rootfs", "--output", "type=local,dest=" + (dir_->path() / image).string(),
-           "oci-layout:" + (c2w::testing::fixture(image) / "layout").string()});
+           "rootfs", "--output", "type=local,dest=" + (dir_->path() / name).string(), ref});
       ASSERT_EQ(r.exit_code, 0) << r.output;
     }
   }
@@ -227,6 +242,22 @@ TEST_F(GuestInit, TerminalFollowsResizeAndTakesInput) {
   EXPECT_TRUE(d->finish(60s)) << vm_->console();
   ASSERT_TRUE(d->exit);
   EXPECT_EQ(*d->exit, (Exit{Exit::Kind::kExited, 4})) << d->out;
+}
+
+TEST_F(GuestInit, UsersResolveThroughTheContainersPasswd) {
+  auto d = boot("numeric");
+  run(*d, RunRequest{});
+  ASSERT_TRUE(d->exit);
+  EXPECT_EQ(d->exit->value, 0u) << d->err;
+  EXPECT_TRUE(contains(d->out, "cwd=/\nuid=4242 gid=77\n")) << d->out;
+
+  work_ = std::make_unique<c2w::testing::TempDir>("c2w-vm");
+  auto d2 = boot("nosuch");
+  run(*d2, RunRequest{});
+  ASSERT_TRUE(d2->exit);
+  EXPECT_EQ(*d2->exit, (Exit{Exit::Kind::kExited, 125}));
+  EXPECT_EQ(d2->err, "c2w: unable to find user nosuch: no matching entries in passwd file\n");
+  EXPECT_EQ(d2->out, "");
 }
 
 TEST_F(GuestInit, DockerStatusesForCommandsThatCannotRun) {
