@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "c2w/v1/graph.pb.h"
+#include "ops/assemble-rootfs/assemble_op.h"
 #include "ops/assemble-rootfs/image_config.h"
 #include "ops/assemble-rootfs/initramfs.h"
 #include "tests/support/cpio.h"
@@ -220,6 +221,20 @@ TEST(Assemble, MergesTheImageConfigLikeADockerfile) {
   EXPECT_THROW(assemble::merge_image_config(nlohmann::json::parse(R"({"config":{"Cmd":"sh"}})"),
                                             v1::AssembleRootfsOp{}),
                std::runtime_error);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Assemble, TheInitBinaryIsPartOfTheCacheKey) {
+  c2w::v1::Op op;
+  op.mutable_assemble_rootfs();
+  std::string a = c2w::assemble::AssembleRootfsOp("init one").cache_salt(op);
+  std::string b = c2w::assemble::AssembleRootfsOp("init two").cache_salt(op);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a, c2w::assemble::AssembleRootfsOp("init one").cache_salt(op));
+  EXPECT_NE(a.find("init=sha256:"), std::string::npos) << a;
 }
 
 }  // namespace
