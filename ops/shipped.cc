@@ -1,5 +1,7 @@
 #include "ops/shipped.h"
 
+#include "kernel/init/embedded_init.h"
+#include "ops/assemble-rootfs/assemble_op.h"
 #include "ops/build_kernel/build_kernel_op.h"
 #include "ops/fetch/fetch_op.h"
 #include "ops/source/source_op.h"
@@ -13,6 +15,8 @@ solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry) {
   ops.add(v1::Op::kUnpack, "unpack", std::make_shared<unpack::UnpackOp>());
   ops.add(v1::Op::kSource, "source", std::make_shared<source::SourceOp>());
   ops.add(v1::Op::kBuildKernel, "build-kernel", std::make_shared<kernel::BuildKernelOp>());
+  ops.add(v1::Op::kAssembleRootfs, "assemble-rootfs",
+          std::make_shared<assemble::AssembleRootfsOp>(guest::embedded_init()));
   return ops;
 }
 

@@ -58,7 +58,8 @@ class OpImpl {
   virtual cache::Record run(const v1::Op& op, OpContext& ctx) = 0;
   virtual bool is_volatile(const v1::Op&) const { return false; }
   // Extra cache-key material that is neither in the op nor in its inputs: the version of a
-  // tool the op runs (a new cross compiler must rebuild the kernel), of the op's own logic.
+  // tool the op runs (a new cross compiler must rebuild the kernel), or a binary built into
+  // c2w that shapes the result (assemble-rootfs puts the guest init into every initramfs).
   virtual std::string cache_salt(const v1::Op&) const { return {}; }
 };
 

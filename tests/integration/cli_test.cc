@@ -2,6 +2,7 @@
 // registry, an OCI layout and a docker archive; full caching on a rerun and for another tag of
 // the same content; clear errors for bad recipes, images and flags; Ctrl-C then a resume; two
 // processes on one cache; a full cache disk.
+#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -10,8 +11,11 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "kernel/init/protocol.h"
+#include "tests/support/cpio.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
 #include "tests/support/throttled_proxy.h"
@@ -264,6 +268,58 @@ TEST(Cli, FullCacheDiskIsAClearError) {
   // Nothing half-written stays under a final name: every action record points at whole data.
   EXPECT_TRUE(fs::is_empty(cache / "actions"));
   ::umount(cache.c_str());
+}
+
+TEST(Cli, ExportsTheInitramfsOfTheRootfsStage) {
+  TempDir dir;
+  auto assemble = [&](const std::string& cache, const std::string& out) {
+    return c2w_run({"--cache-dir", (dir.path() / cache).string(), "--progress=plain", "--target",
+                    "rootfs", "--output", "type=local,dest=" + (dir.path() / out).string(),
+                    "oci-layout:" + (fixture("hello") / "layout").string()});
+  };
+  CommandResult first = assemble("cache", "out1");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  fs::path initramfs = dir.path() / "out1" / "rootfs.cpio.zst";
+  std::string filter;
+  auto entries = c2w::testing::read_cpio(initramfs, &filter);
+  EXPECT_EQ(filter, "zstd");
+  std::map<std::string, c2w::testing::CpioEntry> by_name;
+  for (auto& e : entries) by_name[e.name] = e;
+
+  std::ifstream init_file(C2W_GUEST_DIR "/kernel/init/c2w-init", std::ios::binary);
+  std::stringstream init;
+  init << init_file.rdbuf();
+  ASSERT_FALSE(init.str().empty());
+  EXPECT_EQ(by_name["init"].data, init.str()) << "the init of this build is embedded";
+  EXPECT_EQ(by_name["init"].perm, 0755u);
+  EXPECT_EQ(by_name["dev/console"].type, static_cast<unsigned>(AE_IFCHR));
+  auto& hello = by_name["c2w/rootfs/usr/bin/hello"];
+  EXPECT_EQ(hello.type, static_cast<unsigned>(AE_IFREG));
+  EXPECT_EQ(hello.perm, 0755u);
+  EXPECT_EQ(hello.uid, 0u);
+  EXPECT_TRUE(contains(by_name["c2w/rootfs/etc/passwd"].data, "hello:x:1000:1000:"));
+  EXPECT_EQ(by_name["c2w/rootfs/work"].type, static_cast<unsigned>(AE_IFDIR));
+
+  c2w::guest::Decoded d = c2w::guest::decode_frame(by_name["c2w/config"].data);
+  ASSERT_EQ(d.status, c2w::guest::DecodeStatus::kOk) << d.error;
+  auto& config = std::get<c2w::guest::ImageConfig>(d.message);
+  EXPECT_EQ(config.entrypoint, (std::vector<std::string>{"/usr/bin/hello"}));
+  EXPECT_EQ(config.cmd, (std::vector<std::string>{"--greet", "world"}));
+  EXPECT_EQ(config.working_dir, "/work");
+  EXPECT_EQ(config.user, "hello");
+
+  CommandResult again = assemble("cache", "out2");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_TRUE(contains(again.output, "CACHED")) << again.output;
+  CommandResult fresh = assemble("other-cache", "out3");  // recomputed from nothing
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.output;
+  auto bytes = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  EXPECT_EQ(bytes(dir.path() / "out3" / "rootfs.cpio.zst"), bytes(initramfs));
 }
 
 }  // namespace

@@ -35,6 +35,8 @@ struct SourceOp : solver::OpImpl {
 struct ConcatOp : solver::OpImpl {
   std::atomic<int> runs{0};
   std::atomic<bool> fail{false};
+  std::string salt;
+  std::string cache_salt(const v1::Op&) const override { return salt; }
   cache::Record run(const v1::Op&, OpContext& ctx) override {
     ++runs;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -130,6 +132,22 @@ TEST(Solver, CachesByInputContentWithEarlyCutoff) {
   auto r3 = solver.solve(g.def, sink3, cancel);
   EXPECT_EQ(f.concat->runs, 2) << "changed input content must miss";
   EXPECT_EQ(f.store.read_blob(r3.record.content), "a!b!");
+}
+
+TEST(Solver, ACacheSaltIsPartOfTheKey) {
+  Fixture f;
+  Graph g;
+  g.concat({g.source("a")});
+  CountingSink sink;
+  solver::CancelToken cancel;
+  f.make().solve(g.def, sink, cancel);
+  f.make().solve(g.def, sink, cancel);
+  EXPECT_EQ(f.concat->runs, 1);
+  f.concat->salt = "init=sha256:1";  // e.g. a c2w with another guest init
+  f.make().solve(g.def, sink, cancel);
+  EXPECT_EQ(f.concat->runs, 2) << "a new salt must miss";
+  f.make().solve(g.def, sink, cancel);
+  EXPECT_EQ(f.concat->runs, 2) << "the same salt must hit";
 }
 
 TEST(Solver, ConcurrentSolvesRunAVertexOnce) {
