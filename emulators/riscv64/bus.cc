@@ -10,8 +10,10 @@ static_assert(std::endian::native == std::endian::little,
 
 Bus::Bus(uint64_t ram_size) {
   ram_size = (ram_size + kPageSize - 1) & ~(kPageSize - 1);
-  owned_.assign(ram_size, 0);
-  ram_ = owned_.data();
+  if (ram_size == 0 || static_cast<uint64_t>(static_cast<size_t>(ram_size)) != ram_size) return;
+  owned_.reset(static_cast<uint8_t*>(std::calloc(static_cast<size_t>(ram_size), 1)));
+  if (!owned_) return;
+  ram_ = owned_.get();
   ram_size_ = ram_size;
 }
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 namespace c2w::rv64 {
@@ -22,7 +24,9 @@ class Bus {
   static constexpr uint64_t kRamBase = 0x80000000;
   static constexpr uint64_t kPageSize = 4096;
 
-  // Owns a zeroed RAM buffer of ram_size bytes (rounded up to whole pages).
+  // Owns a zeroed RAM buffer of ram_size bytes (rounded up to whole pages). The buffer comes
+  // from calloc, so pages the guest never touches cost the host nothing. If the allocation
+  // fails, ram() is null and ram_size() is 0.
   explicit Bus(uint64_t ram_size);
   // Uses caller-provided RAM (e.g. a buffer placed by the wasm packer); size must be page-aligned.
   Bus(uint8_t* ram, uint64_t ram_size);
@@ -54,7 +58,10 @@ class Bus {
   };
   const Mapping* find(uint64_t pa, unsigned size) const;
 
-  std::vector<uint8_t> owned_;
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> owned_;
   uint8_t* ram_ = nullptr;
   uint64_t ram_size_ = 0;
   std::vector<Mapping> devices_;

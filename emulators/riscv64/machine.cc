@@ -3,6 +3,7 @@
 #include "emulators/riscv64/machine.h"
 
 #include <cstring>
+#include <string>
 
 #include "emulators/riscv64/goldfish_rtc.h"
 #include "emulators/riscv64/plic.h"
@@ -55,6 +56,10 @@ bool Machine::build(std::string* error) {
   if (config_.ram_size < (16 << 20)) return *error = "RAM must be at least 16 MiB", false;
   if (config_.ram_size > (uint64_t{1} << 40)) return *error = "RAM must be at most 1 TiB", false;
   if (config_.ports.size() > 31) return *error = "at most 31 console ports", false;
+  if (!bus_->ram())
+    return *error =
+               "cannot allocate " + std::to_string(config_.ram_size >> 20) + " MiB of guest RAM",
+           false;
   ns_base_ = host_.monotonic_ns();
   cpu_ = std::make_unique<Cpu>(
       *bus_, [](void* self) { return static_cast<Machine*>(self)->ticks(); }, this);

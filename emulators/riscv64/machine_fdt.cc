@@ -59,6 +59,7 @@ std::vector<uint8_t> Machine::make_fdt(uint64_t initrd_start, uint64_t initrd_en
   w.prop_str("riscv,isa", "rv64imafdc_zicsr_zifencei_sstc");
   w.prop_str("mmu-type", "riscv,sv48");
   w.begin_node("interrupt-controller");
+  w.prop_u32("#address-cells", 0);
   w.prop_u32("#interrupt-cells", 1);
   w.prop_empty("interrupt-controller");
   w.prop_str("compatible", "riscv,cpu-intc");

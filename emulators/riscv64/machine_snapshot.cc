@@ -79,6 +79,18 @@ bool load_cpu(Cpu& c, emu::ByteReader& r) {
   return r.ok();
 }
 
+// Walks the sections after CONF without building anything, so a corrupt snapshot is refused
+// before the machine allocates its RAM.
+bool check_layout(emu::ByteReader r, uint64_t ram_size) {
+  for (const char* tag : {"TIME", "CPU ", "MACH", "PLIC", "RTC ", "VIRT"}) r.section(tag);
+  emu::ByteReader ram = r.section("RAM ");
+  const uint32_t page = ram.u32();
+  const uint64_t pages = ram.u64(), stored = ram.u64();
+  r.section("END ");
+  return r.ok() && ram.ok() && page == kPage && pages == ram_size / kPage && stored <= pages &&
+         ram.remaining() == stored * (4 + kPage);
+}
+
 bool all_zero(const uint8_t* p) {
   uint64_t acc = 0;
   for (unsigned i = 0; i < kPage; i += 8) {
@@ -206,6 +218,8 @@ std::unique_ptr<Machine> Machine::restore(const uint8_t* data, uint64_t len, emu
   config.extra_devices = std::move(extra);
   if (config.ram_size % kPage || config.ram_size > (uint64_t{1} << 40))
     return *error = "corrupt snapshot (RAM size)", nullptr;
+
+  if (!check_layout(r, config.ram_size)) return *error = "corrupt snapshot (layout)", nullptr;
 
   std::unique_ptr<Machine> m(new Machine(std::move(config), host, ram));
   if (!m->build(error)) return nullptr;

@@ -78,7 +78,7 @@ bool Virtqueue::interrupt_suppressed(const emu::GuestRam& ram) const {
 Virtqueue::Pop Virtqueue::pop(const emu::GuestRam& ram, Chain* chain) {
   if (broken) return Pop::kBroken;
   if (!ready || size == 0) return Pop::kEmpty;
-  uint16_t idx, head;
+  uint16_t idx, head = 0;
   if (!ram.load(avail_addr + 2, &idx)) {
     broken = true;
     return Pop::kBroken;
