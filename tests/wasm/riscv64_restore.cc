@@ -1,8 +1,9 @@
 // Restores a riscv64 machine snapshot in the wasm32 build and runs it to the end: the check
 // that snapshots written by the native build (64-bit) continue in a 32-bit WASI module.
 //   riscv64_restore.wasm SNAPSHOT
-// Standard input (read to its end first) is typed into the SBI console; console output goes to
-// stdout. Exits with the guest's status, 3 on an emulator error.
+// Standard input (read to its end first) is typed into the SBI console; the output of the SBI
+// console and of every virtio console port goes to stdout. Exits with the guest's status, 3 on
+// an emulator error.
 #include <time.h>
 #include <unistd.h>
 
@@ -46,7 +47,10 @@ int main(int argc, char** argv) {
     const c2w::rv64::RunResult r = m->run(20'000'000);
     const std::string out = m->take_console_output();
     std::fwrite(out.data(), 1, out.size(), stdout);
-    for (unsigned p = 0; p < m->num_ports(); ++p) m->take_port_output(p);
+    for (unsigned p = 0; p < m->num_ports(); ++p) {
+      const std::string port = m->take_port_output(p);
+      std::fwrite(port.data(), 1, port.size(), stdout);
+    }
     if (r.stop == c2w::rv64::Stop::kHalted) {
       std::fflush(stdout);
       return m->exit_status();
