@@ -6,6 +6,7 @@
 // Image); tests fail with a clear message when it is missing. The initramfs is built at test
 // time from the busybox fixture.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -201,6 +202,52 @@ TEST_F(BootTest, SnapshotRestoreInANewProcess) {
       "restore+command %.1f s (wasm32 on node: %.1f s)\n",
       static_cast<double>(fs::file_size(snap)) / (1 << 20), plain.seconds, save.seconds,
       restored.seconds, wasm.seconds);
+}
+
+TEST_F(BootTest, KernelPanicIsReportedWithItsOwnStatus) {
+  const fs::path cpio = initramfs("exit 3\n");  // init dies: "Attempted to kill init!"
+  const ShellRun r = shell(
+      emu("--kernel " + q(kernel_path()) + " --initrd " + q(cpio) + " </dev/null"), tmp.path());
+  EXPECT_EQ(r.status, 2) << r.err << r.out;
+  EXPECT_NE(r.out.find("Kernel panic - not syncing"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("the guest kernel panicked"), std::string::npos) << r.err;
+}
+
+TEST_F(BootTest, IdleGuestSleepsAndTimeoutEndsIt) {
+  const fs::path cpio = initramfs("echo sleeping\nsleep 1000\n");
+  struct rusage before {};
+  getrusage(RUSAGE_CHILDREN, &before);
+  const ShellRun r = shell(std::string(C2W_EMU_PATH) + " --append 'console=hvc0 earlycon=sbi' " +
+                               "--timeout 10 --kernel " + q(kernel_path()) + " --initrd " +
+                               q(cpio) + " </dev/null",
+                           tmp.path());
+  struct rusage after {};
+  getrusage(RUSAGE_CHILDREN, &after);
+  const auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6;
+  };
+  const double cpu =
+      secs(after.ru_utime) - secs(before.ru_utime) + secs(after.ru_stime) - secs(before.ru_stime);
+  EXPECT_EQ(r.status, 124) << r.err << r.out;
+  EXPECT_NE(r.out.find("sleeping"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("did not finish within 10 s"), std::string::npos) << r.err;
+  EXPECT_GE(r.seconds, 10.0);
+  // Booting takes a few CPU seconds; the rest of the 10 s the guest idles and so must the host.
+  EXPECT_LT(cpu, 6.0) << "the runner spins while the guest is idle";
+  std::printf("10 s run with the guest idle after boot: %.2f s of host CPU\n", cpu);
+}
+
+TEST_F(BootTest, ControlPortOnStdio) {
+  // NAME=- wires a port to stdin/stdout: the guest reads a request and answers on the port.
+  const fs::path cpio = initramfs(
+      "read req </dev/vport0p1\n"
+      "echo \"answer to $req\" >/dev/vport0p1\n"
+      "poweroff -f\n");
+  const ShellRun r = shell("echo ping | " + emu("--kernel " + q(kernel_path()) + " --initrd " +
+                                                q(cpio) + " --port c2w.control=-"),
+                           tmp.path());
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("answer to ping"), std::string::npos) << r.out;
 }
 
 }  // namespace

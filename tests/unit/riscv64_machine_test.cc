@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "emulators/common/fdt.h"
+#include "emulators/riscv64/goldfish_rtc.h"
 #include "emulators/riscv64/plic.h"
 #include "tests/support/process.h"
 #include "tests/unit/riscv64_machine_harness.h"
@@ -345,6 +346,49 @@ TEST_F(PlicTest, HostileAccesses) {
   plic.set_level(0, true);
   plic.set_level(1000, true);
   EXPECT_EQ(rd(0x1000), 0u);
+}
+
+}  // namespace
+
+namespace {
+
+// ---- goldfish RTC ----
+
+TEST(GoldfishRtc, TimeAlarmAndInterrupt) {
+  machinetest::FakeHost host;
+  bool irq = false;
+  c2w::rv64::GoldfishRtc rtc(host, [&](bool l) { irq = l; });
+  auto rd = [&](uint64_t off) {
+    uint64_t v = 0;
+    EXPECT_TRUE(rtc.read(off, 4, &v));
+    return v;
+  };
+  const uint64_t t = rd(0x00) | rd(0x04) << 32;
+  EXPECT_EQ(t, static_cast<uint64_t>(host.realtime_ns()));
+  // Set the guest clock one hour ahead: HIGH is latched until LOW is written.
+  const uint64_t ahead = t + 3600'000'000'000;
+  ASSERT_TRUE(rtc.write(0x04, 4, ahead >> 32));
+  ASSERT_TRUE(rtc.write(0x00, 4, ahead & 0xffffffff));
+  host.now += 10;
+  EXPECT_EQ(rd(0x00) | rd(0x04) << 32, ahead + 10);
+  // An alarm 1 ms from now fires once the clock gets there.
+  const uint64_t alarm = ahead + 10 + 1'000'000;
+  ASSERT_TRUE(rtc.write(0x10, 4, 1));
+  ASSERT_TRUE(rtc.write(0x0c, 4, alarm >> 32));
+  ASSERT_TRUE(rtc.write(0x08, 4, alarm & 0xffffffff));
+  EXPECT_EQ(rd(0x18), 1u) << "armed";
+  EXPECT_EQ(rtc.alarm_deadline_ns(), host.now + 1'000'000);
+  rtc.poll();
+  EXPECT_FALSE(irq);
+  host.now += 1'000'000;
+  rtc.poll();
+  EXPECT_TRUE(irq);
+  EXPECT_EQ(rd(0x18), 0u);
+  EXPECT_EQ(rtc.alarm_deadline_ns(), UINT64_MAX);
+  ASSERT_TRUE(rtc.write(0x1c, 4, 1));
+  EXPECT_FALSE(irq);
+  uint64_t v;
+  EXPECT_FALSE(rtc.read(0x02, 2, &v));
 }
 
 }  // namespace
