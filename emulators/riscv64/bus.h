@@ -58,9 +58,11 @@ class Bus {
   };
   const Mapping* find(uint64_t pa, unsigned size) const;
 
-  void* owned_ = nullptr;  // what to release: a calloc block or a mapping of owned_len_ bytes
+  void* owned_ = nullptr;  // what to release: a calloc block, or on Linux maybe a mapping
+#if defined(__linux__)
   uint64_t owned_len_ = 0;
   bool mapped_ = false;
+#endif
   uint8_t* ram_ = nullptr;
   uint64_t ram_size_ = 0;
   std::vector<Mapping> devices_;
