@@ -60,7 +60,8 @@ void NewcWriter::add_tree(const fs::path& root) {
     NewcWriter& w;
     const fs::path& base;
     void operator()(const fs::path& p) const {
-      const std::string rel = fs::relative(p, base).generic_string();
+      // Lexical: fs::relative would resolve symlinks (bin -> usr/bin) and rename entries.
+      const std::string rel = p.lexically_relative(base).generic_string();
       struct stat st {};
       if (lstat(p.c_str(), &st) != 0) return;
       const uint32_t perm = st.st_mode & 07777;
