@@ -70,6 +70,7 @@ const char kBootInit[] =
     "busybox sh -c 'echo ok; ls /'\n"
     "for p in /sys/class/virtio-ports/*; do echo \"port $(basename $p)=$(cat $p/name)\"; done\n"
     "for p in /dev/vport*; do echo 'hello from the guest' > $p; done\n"
+    "echo 'via hvc1' > /dev/hvc1\n"
     "echo \"hwrng $(cat /sys/class/misc/hw_random/rng_current)\"\n"
     "echo \"random bytes $(head -c 8 /dev/hwrng | wc -c)\"\n"
     "poweroff -f\n";
@@ -121,6 +122,7 @@ TEST_F(BootTest, BusyboxOnC2wEmu) {
   expect_busybox_ran(r.out);
   EXPECT_NE(r.out.find("port vport0p1=c2w.control"), std::string::npos) << r.out;
   EXPECT_EQ(read_text(port), "hello from the guest\n");
+  EXPECT_NE(r.out.find("via hvc1"), std::string::npos) << "virtio console port 0 is hvc1";
   EXPECT_NE(r.out.find("SBI specification v2.0 detected"), std::string::npos);
   std::printf("c2w-emu: boot to poweroff in %.1f s\n", r.seconds);
 }

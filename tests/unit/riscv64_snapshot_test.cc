@@ -1,5 +1,6 @@
 // Machine snapshots (run N, save, restore, run M == run N+M; corrupt snapshots are refused) and
 // a hostile S-mode guest that programs the virtio devices with random rings and registers.
+#include "emulators/common/fdt.h"
 #include "tests/unit/riscv64_machine_harness.h"
 
 namespace {
@@ -263,6 +264,69 @@ TEST_F(MachineTest, HostileGuestCannotHurtTheHost) {
   std::printf("hostile guest: %llu rounds, %llu bytes of device output\n",
               static_cast<unsigned long long>(m->cpu().x[s3]),
               static_cast<unsigned long long>(output));
+}
+
+}  // namespace
+
+namespace {
+
+// A stand-in for a later device (e.g. 9p): it gets its own virtio-mmio slot, a device tree
+// node and an interrupt, and restore insists on the same kind of device in that slot.
+class Echo : public c2w::virtio::Device {
+ public:
+  uint32_t device_id() const override { return 9; }
+  uint64_t features() const override { return 1; }
+  unsigned num_queues() const override { return 1; }
+  void reset() override { resets++; }
+  void queue_notify(unsigned) override {}
+  void save(c2w::emu::ByteWriter& w) const override { w.u32(resets); }
+  bool load(c2w::emu::ByteReader& r) override {
+    resets = r.u32();
+    return r.ok();
+  }
+  uint32_t resets = 0;
+};
+
+class Other : public Echo {
+ public:
+  uint32_t device_id() const override { return 26; }
+};
+
+TEST_F(MachineTest, ExtraVirtioDeviceGetsASlot) {
+  MachineConfig config;
+  auto echo = std::make_unique<Echo>();
+  Echo* dev = echo.get();
+  config.extra_devices.push_back(std::move(echo));
+  boot({wfi()}, std::move(config));
+  const uint64_t slot = Machine::kVirtioBase + 2 * 0x1000;  // after console and rng
+  uint64_t v = 0;
+  ASSERT_TRUE(m->bus().read(slot + 8, 4, &v));
+  EXPECT_EQ(v, 9u);
+  ASSERT_TRUE(m->bus().write(slot + 0x70, 4, 0));
+  EXPECT_EQ(dev->resets, 1u);
+  c2w::emu::Fdt fdt;
+  std::string err;
+  ASSERT_TRUE(c2w::emu::fdt_parse(m->fdt().data(), m->fdt().size(), &fdt, &err)) << err;
+  const auto* node = fdt.root.child("soc")->child("virtio_mmio@10003000");
+  ASSERT_NE(node, nullptr);
+  uint32_t irq = 0;
+  EXPECT_TRUE(node->prop_u32("interrupts", &irq));
+  EXPECT_EQ(irq, 3u);
+
+  const std::vector<uint8_t> snap = m->save();
+  EXPECT_EQ(Machine::restore(snap.data(), snap.size(), host, &err), nullptr);
+  EXPECT_NE(err.find("extra virtio devices"), std::string::npos) << err;
+  std::vector<std::unique_ptr<c2w::virtio::Device>> wrong;
+  wrong.push_back(std::make_unique<Other>());
+  EXPECT_EQ(Machine::restore(snap.data(), snap.size(), host, &err, std::move(wrong)), nullptr);
+  EXPECT_NE(err.find("another kind"), std::string::npos) << err;
+  std::vector<std::unique_ptr<c2w::virtio::Device>> right;
+  auto again = std::make_unique<Echo>();
+  Echo* restored_dev = again.get();
+  right.push_back(std::move(again));
+  auto r = Machine::restore(snap.data(), snap.size(), host, &err, std::move(right));
+  ASSERT_NE(r, nullptr) << err;
+  EXPECT_EQ(restored_dev->resets, 1u) << "device state comes back";
 }
 
 }  // namespace
