@@ -33,7 +33,7 @@ using c2w::rv64::Machine;
 using c2w::rv64::MachineConfig;
 using c2w::rv64::Stop;
 
-constexpr uint64_t kSlice = 20'000'000;  // instructions between looks at host input
+constexpr uint64_t kSlice = 5'000'000;  // instructions between looks at host input (~60 ms)
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
