@@ -22,8 +22,12 @@ class Bus {
   static constexpr uint64_t kRamBase = 0x80000000;
   static constexpr uint64_t kPageSize = 4096;
 
-  // Owns a zeroed RAM buffer of ram_size bytes (rounded up to whole pages).
+  // Owns a zeroed RAM buffer of ram_size bytes (rounded up to whole pages). The buffer is
+  // mapped lazily (calloc, or on Linux an anonymous mapping with transparent huge pages), so
+  // pages the guest never touches cost the host nothing. If the allocation fails, ram() is
+  // null and ram_size() is 0.
   explicit Bus(uint64_t ram_size);
+  ~Bus();
   // Uses caller-provided RAM (e.g. a buffer placed by the wasm packer); size must be page-aligned.
   Bus(uint8_t* ram, uint64_t ram_size);
 
@@ -54,7 +58,11 @@ class Bus {
   };
   const Mapping* find(uint64_t pa, unsigned size) const;
 
-  std::vector<uint8_t> owned_;
+  void* owned_ = nullptr;  // what to release: a calloc block, or on Linux maybe a mapping
+#if defined(__linux__)
+  uint64_t owned_len_ = 0;
+  bool mapped_ = false;
+#endif
   uint8_t* ram_ = nullptr;
   uint64_t ram_size_ = 0;
   std::vector<Mapping> devices_;

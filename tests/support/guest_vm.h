@@ -44,7 +44,7 @@ class GuestVm {
 };
 
 // The kernel for guest tests: $C2W_KERNEL, else the lead's build at
-// /tmp/kb/src/arch/riscv/boot/Image; nullopt when neither exists.
+// the kernel.build fixture's Image; nullopt when neither exists.
 std::optional<std::filesystem::path> guest_kernel();
 
 // Boots qemu-system-riscv64 in `workdir` (sockets, console log); throws when it cannot start.

@@ -1,0 +1,290 @@
+// c2w-emu: runs a riscv64 Linux machine natively, with the SBI console on stdin/stdout.
+//
+//   c2w-emu --kernel Image [--initrd rootfs.cpio] [--append "..."] [--memory 256M]
+//           [--port NAME=PATH|-]... [--snapshot-at TEXT --snapshot FILE] [--restore FILE]
+//           [--timeout SECONDS] [--no-rng]
+//
+// Ports: virtio console port 0 is a console (hvc1 in the guest) whose output goes to stdout;
+// each --port adds a named port (port 1, 2, ...). NAME=- connects it to stdin/stdout in place
+// of the SBI console; NAME=PATH sends its output to PATH and, if PATH is a FIFO, socket or
+// terminal, feeds what PATH yields to the guest.
+// Exit status: the guest's (SBI system reset), 2 on a kernel panic, 3 on an emulator error,
+// 124 when --timeout expires, 64 on bad usage.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "emulators/common/host.h"
+#include "emulators/riscv64/machine.h"
+
+namespace {
+
+using c2w::rv64::Machine;
+using c2w::rv64::MachineConfig;
+using c2w::rv64::Stop;
+
+constexpr uint64_t kSlice = 5'000'000;  // instructions between looks at host input (~60 ms)
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "c2w-emu: %s\nusage: c2w-emu --kernel Image [--initrd FILE] [--append ARGS] "
+               "[--memory SIZE] [--port NAME=PATH|-]... [--snapshot-at TEXT --snapshot FILE] "
+               "[--restore FILE] [--timeout SECONDS] [--no-rng]\n",
+               why);
+  std::exit(64);
+}
+
+bool read_file(const std::string& path, std::vector<uint8_t>* out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  return !f.bad();
+}
+
+bool parse_size(const std::string& s, uint64_t* out) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (end == s.c_str()) return false;
+  uint64_t mul = 1;
+  const std::string suffix(end);
+  if (suffix == "K" || suffix == "k")
+    mul = 1 << 10;
+  else if (suffix == "M" || suffix == "m")
+    mul = 1 << 20;
+  else if (suffix == "G" || suffix == "g")
+    mul = 1 << 30;
+  else if (!suffix.empty())
+    return false;
+  *out = v * mul;
+  return true;
+}
+
+void write_all(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the reader went away: drop the rest as a terminal would
+    done += static_cast<size_t>(n);
+  }
+}
+
+struct PortBinding {
+  std::string name;
+  std::string path;
+  int out_fd = -1;
+  int in_fd = -1;
+  int index = -1;  // machine port index
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string kernel_path, initrd_path, append, marker, snapshot_path, restore_path;
+  uint64_t memory = 256 << 20;
+  double timeout_s = 0;
+  bool rng = true;
+  std::vector<PortBinding> ports;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+      return argv[++i];
+    };
+    if (a == "--kernel")
+      kernel_path = value();
+    else if (a == "--initrd")
+      initrd_path = value();
+    else if (a == "--append")
+      append = value();
+    else if (a == "--memory") {
+      if (!parse_size(value(), &memory)) usage("bad --memory (use e.g. 256M)");
+    } else if (a == "--port") {
+      const std::string v = value();
+      const size_t eq = v.find('=');
+      if (eq == std::string::npos || eq == 0) usage("--port wants NAME=PATH or NAME=-");
+      ports.push_back({v.substr(0, eq), v.substr(eq + 1)});
+    } else if (a == "--snapshot-at")
+      marker = value();
+    else if (a == "--snapshot")
+      snapshot_path = value();
+    else if (a == "--restore")
+      restore_path = value();
+    else if (a == "--timeout")
+      timeout_s = std::atof(value().c_str());
+    else if (a == "--no-rng")
+      rng = false;
+    else
+      usage(("unknown argument " + a).c_str());
+  }
+  if (marker.empty() != snapshot_path.empty()) usage("--snapshot-at and --snapshot go together");
+  if (restore_path.empty() && kernel_path.empty()) usage("--kernel or --restore is required");
+
+  c2w::emu::PosixHost host;
+  std::string error;
+  std::unique_ptr<Machine> m;
+  if (!restore_path.empty()) {
+    std::vector<uint8_t> snap;
+    if (!read_file(restore_path, &snap)) {
+      std::fprintf(stderr, "c2w-emu: cannot read snapshot %s: %s\n", restore_path.c_str(),
+                   std::strerror(errno));
+      return 3;
+    }
+    m = Machine::restore(snap.data(), snap.size(), host, &error);
+  } else {
+    MachineConfig config;
+    config.ram_size = memory;
+    config.bootargs = append;
+    config.rng = rng;
+    if (!read_file(kernel_path, &config.kernel)) {
+      std::fprintf(stderr, "c2w-emu: cannot read kernel %s\n", kernel_path.c_str());
+      return 3;
+    }
+    if (!initrd_path.empty() && !read_file(initrd_path, &config.initrd)) {
+      std::fprintf(stderr, "c2w-emu: cannot read initrd %s\n", initrd_path.c_str());
+      return 3;
+    }
+    config.ports.push_back({"", true});
+    for (const PortBinding& p : ports) config.ports.push_back({p.name, false});
+    m = Machine::create(std::move(config), host, &error);
+  }
+  if (!m) {
+    std::fprintf(stderr, "c2w-emu: %s\n", error.c_str());
+    return 3;
+  }
+  if (!marker.empty()) m->set_snapshot_marker(marker);
+
+  // Host ends of the ports.
+  int console_in = 0;  // stdin feeds the SBI console unless a port takes it
+  int stdin_port = -1;
+  for (PortBinding& p : ports) {
+    p.index = m->find_port(p.name);
+    if (p.index < 0) {
+      std::fprintf(stderr, "c2w-emu: the machine has no port named %s\n", p.name.c_str());
+      return 64;
+    }
+    if (p.path == "-") {
+      p.out_fd = 1;
+      p.in_fd = 0;
+      stdin_port = p.index;
+      continue;
+    }
+    p.out_fd = open(p.path.c_str(), O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (p.out_fd < 0) {
+      std::fprintf(stderr, "c2w-emu: cannot open %s: %s\n", p.path.c_str(), std::strerror(errno));
+      return 3;
+    }
+    struct stat st {};
+    if (fstat(p.out_fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      if (ftruncate(p.out_fd, 0) != 0) {
+        std::fprintf(stderr, "c2w-emu: cannot truncate %s\n", p.path.c_str());
+        return 3;
+      }
+    } else {
+      p.in_fd = p.out_fd;
+    }
+  }
+  if (stdin_port >= 0) console_in = -1;
+
+  c2w::emu::PosixHost clock;
+  const uint64_t start_ns = clock.monotonic_ns();
+  const uint64_t timeout_ns = timeout_s > 0 ? static_cast<uint64_t>(timeout_s * 1e9) : 0;
+  std::string console_tail;
+  uint64_t panic_ns = 0;
+  bool stdin_open = true;
+
+  for (;;) {
+    const c2w::rv64::RunResult r = m->run(kSlice);
+
+    const std::string out = m->take_console_output();
+    if (!out.empty()) {
+      write_all(1, out);
+      console_tail += out;
+      if (!panic_ns && console_tail.find("Kernel panic - not syncing") != std::string::npos)
+        panic_ns = clock.monotonic_ns();
+      if (console_tail.size() > 4096) console_tail.erase(0, console_tail.size() - 64);
+    }
+    write_all(1, m->take_port_output(0));
+    for (const PortBinding& p : ports) write_all(p.out_fd, m->take_port_output(p.index));
+
+    const uint64_t now = clock.monotonic_ns();
+    if (r.stop == Stop::kHalted) {
+      if (m->rebooted()) std::fprintf(stderr, "c2w-emu: the guest asked for a reboot; exiting\n");
+      return m->exit_status();
+    }
+    if (r.stop == Stop::kError) {
+      std::fprintf(stderr, "c2w-emu: emulator error: %s\n", m->error().c_str());
+      return 3;
+    }
+    if (r.stop == Stop::kMarker) {
+      const std::vector<uint8_t> snap = m->save();
+      std::ofstream f(snapshot_path, std::ios::binary | std::ios::trunc);
+      f.write(reinterpret_cast<const char*>(snap.data()),
+              static_cast<std::streamsize>(snap.size()));
+      f.close();
+      if (!f) {
+        std::fprintf(stderr, "c2w-emu: cannot write snapshot %s\n", snapshot_path.c_str());
+        return 3;
+      }
+      std::fprintf(stderr, "c2w-emu: snapshot written to %s (%zu bytes)\n", snapshot_path.c_str(),
+                   snap.size());
+      return 0;
+    }
+    // Let a panicking kernel print its last lines for a moment, then report it.
+    if (panic_ns && now - panic_ns > 500'000'000) {
+      std::fprintf(stderr, "c2w-emu: the guest kernel panicked\n");
+      return 2;
+    }
+    if (timeout_ns && now - start_ns > timeout_ns) {
+      std::fprintf(stderr, "c2w-emu: the guest did not finish within %.0f s\n", timeout_s);
+      return 124;
+    }
+
+    // Wait for input or, when the guest is idle, for its next timer.
+    int wait_ms = 0;
+    if (r.stop == Stop::kIdle) {
+      const uint64_t d = r.deadline_ns;
+      wait_ms = d == UINT64_MAX ? 1000
+                : d <= now      ? 0
+                                : static_cast<int>((d - now + 999'999) / 1'000'000);
+      if (wait_ms > 1000) wait_ms = 1000;  // also bounds how late the timeout is noticed
+    }
+    std::vector<pollfd> fds;
+    std::vector<int> targets;  // -1: SBI console, else port index
+    if (stdin_open) {
+      fds.push_back({0, POLLIN, 0});
+      targets.push_back(console_in == 0 ? -1 : stdin_port);
+    }
+    for (const PortBinding& p : ports)
+      if (p.in_fd > 0) fds.push_back({p.in_fd, POLLIN, 0}), targets.push_back(p.index);
+    if (fds.empty()) {
+      if (wait_ms) usleep(static_cast<useconds_t>(wait_ms) * 1000);
+      continue;
+    }
+    if (poll(fds.data(), fds.size(), wait_ms) <= 0) continue;
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      char buf[4096];
+      const ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        if (fds[i].fd == 0 && (n == 0 || errno != EAGAIN)) stdin_open = false;
+        continue;
+      }
+      const auto* data = reinterpret_cast<const uint8_t*>(buf);
+      if (targets[i] < 0)
+        m->console_input(data, static_cast<uint64_t>(n));
+      else
+        m->port_input(static_cast<unsigned>(targets[i]), data, static_cast<uint32_t>(n));
+    }
+  }
+}

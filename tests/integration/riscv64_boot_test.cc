@@ -1,0 +1,255 @@
+// Boots Linux on the riscv64 machine through the c2w-emu runner, and the same kernel and
+// initramfs on qemu-system-riscv64 as an independent check; then boot -> snapshot -> restore in
+// a new process -> run a command, compared with a run without the snapshot.
+//
+// The kernel comes from $C2W_KERNEL (default: the kernel.build fixture, built by c2w's own
+// build-kernel op); tests fail with a clear message when it is missing. The initramfs is built at
+// test time from the busybox fixture.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "tests/support/newc.h"
+#include "tests/support/process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string kernel_path() {
+  const char* k = std::getenv("C2W_KERNEL");
+  return k && *k ? k : C2W_KERNEL_IMAGE;
+}
+
+fs::path busybox_root() {
+  const char* f = std::getenv("C2W_FIXTURES");
+  return fs::path(f ? f : "") / "busybox" / "rootfs";
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+struct ShellRun {
+  int status = -1;
+  std::string out, err;
+  double seconds = 0;
+};
+
+// Runs a shell command line with stdout and stderr captured separately.
+ShellRun shell(const std::string& cmd, const fs::path& dir) {
+  const fs::path out = dir / "stdout", err = dir / "stderr";
+  const auto start = std::chrono::steady_clock::now();
+  const int rc = std::system(("( " + cmd + " ) >" + out.string() + " 2>" + err.string()).c_str());
+  ShellRun r;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.out = read_text(out);
+  r.err = read_text(err);
+  return r;
+}
+
+std::string q(const std::string& s) {
+  return "'" + s + "'";
+}
+
+const char kMounts[] =
+    "export PATH=/bin:/sbin:/usr/bin:/usr/sbin\n"
+    "mount -t proc proc /proc\n"
+    "mount -t sysfs sys /sys\n"
+    "mount -t devtmpfs dev /dev\n";
+
+const char kBootInit[] =
+    "busybox sh -c 'echo ok; ls /'\n"
+    "for p in /sys/class/virtio-ports/*; do echo \"port $(basename $p)=$(cat $p/name)\"; done\n"
+    "for p in /dev/vport*; do echo 'hello from the guest' > $p; done\n"
+    "echo 'via hvc1' > /dev/hvc1\n"
+    "echo \"hwrng $(cat /sys/class/misc/hw_random/rng_current)\"\n"
+    "echo \"random bytes $(head -c 8 /dev/hwrng | wc -c)\"\n"
+    "poweroff -f\n";
+
+class BootTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(kernel_path()))
+      GTEST_FAIL() << "no riscv64 kernel Image at " << kernel_path()
+                   << ": set C2W_KERNEL to a Linux 6.1 Image built with kernel/riscv64.config";
+    if (!fs::exists(busybox_root() / "bin" / "busybox"))
+      GTEST_FAIL() << "no busybox fixture at " << busybox_root() << " (ctest runs fixtures.build)";
+  }
+  fs::path initramfs(const std::string& init) {
+    const fs::path p = tmp.path() / "rootfs.cpio";
+    const std::vector<uint8_t> data =
+        c2w::testing::busybox_initramfs(busybox_root(), kMounts + init);
+    std::ofstream(p, std::ios::binary)
+        .write(reinterpret_cast<const char*>(data.data()),
+               static_cast<std::streamsize>(data.size()));
+    return p;
+  }
+  std::string emu(const std::string& args) {
+    return std::string(C2W_EMU_PATH) + " --append 'console=hvc0 earlycon=sbi' --memory 256M " +
+           "--timeout 300 " + args;
+  }
+  static void expect_busybox_ran(std::string out) {
+    // Terminal line endings differ (qemu's UART adds its own \r): compare lines.
+    std::erase(out, '\r');
+    EXPECT_NE(out.find("\nok\n"), std::string::npos) << out;
+    for (const char* d : {"bin", "dev", "init", "proc", "sys", "usr"})
+      EXPECT_NE(out.find(d), std::string::npos) << d << " missing from the listing:\n" << out;
+    EXPECT_NE(out.find("hwrng virtio_rng.0"), std::string::npos) << out;
+    EXPECT_NE(out.find("random bytes 8"), std::string::npos) << out;
+    // The kernel config has no RTC sysfs or /dev interface, so only the probe is visible.
+    EXPECT_NE(out.find("goldfish_rtc 101000.rtc: registered as rtc0"), std::string::npos) << out;
+  }
+
+  c2w::testing::TempDir tmp{"c2w-boot"};
+};
+
+TEST_F(BootTest, BusyboxOnC2wEmu) {
+  const fs::path cpio = initramfs(kBootInit);
+  const fs::path port = tmp.path() / "control.out";
+  const ShellRun r = shell(emu("--kernel " + q(kernel_path()) + " --initrd " + q(cpio) +
+                               " --port c2w.control=" + q(port) + " </dev/null"),
+                           tmp.path());
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  expect_busybox_ran(r.out);
+  EXPECT_NE(r.out.find("port vport0p1=c2w.control"), std::string::npos) << r.out;
+  EXPECT_EQ(read_text(port), "hello from the guest\n");
+  EXPECT_NE(r.out.find("via hvc1"), std::string::npos) << "virtio console port 0 is hvc1";
+  EXPECT_NE(r.out.find("SBI specification v2.0 detected"), std::string::npos);
+  std::printf("c2w-emu: boot to poweroff in %.1f s\n", r.seconds);
+}
+
+TEST_F(BootTest, BusyboxOnQemu) {
+  const fs::path cpio = initramfs(kBootInit);
+  const fs::path port = tmp.path() / "control.out";
+  const ShellRun r = shell(
+      "timeout 300 qemu-system-riscv64 -M virt -bios default -m 256M -nographic -no-reboot "
+      "-kernel " +
+          q(kernel_path()) + " -initrd " + q(cpio) +
+          " -append 'console=hvc0 earlycon=sbi' -device virtio-rng-device "
+          "-device virtio-serial-device -chardev file,id=c0,path=" +
+          q(port) + " -device virtserialport,chardev=c0,name=c2w.control </dev/null",
+      tmp.path());
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  expect_busybox_ran(r.out);
+  EXPECT_NE(r.out.find("=c2w.control"), std::string::npos) << r.out;
+  EXPECT_EQ(read_text(port), "hello from the guest\n");
+  std::printf("qemu: boot to poweroff in %.1f s\n", r.seconds);
+}
+
+// The command's output lies between X2Y and Z3W (the shell computes them, so the echo of
+// the typed command line cannot match).
+std::string command_output(const std::string& out) {
+  const size_t a = out.find("X2Y"), b = out.find("Z3W");
+  if (a == std::string::npos || b == std::string::npos || b < a) return "<no command output>";
+  return out.substr(a, b - a);
+}
+
+TEST_F(BootTest, SnapshotRestoreInANewProcess) {
+  const fs::path cpio = initramfs(
+      "stty -echo\n"  // the typed command would be echoed at unpredictable times
+      "echo C2W-SNAPSHOT-READY\n"
+      "read line\n"
+      "eval \"$line\" >/dev/vport0p1 2>&1\n"
+      "poweroff -f\n");
+  const fs::path cmd = tmp.path() / "cmd";
+  std::ofstream(cmd) << "echo X$((1+1))Y; ls /; cat /proc/uptime >/dev/null; echo Z$((2+1))W\n";
+  const fs::path snap = tmp.path() / "boot.snap";
+  const std::string boot = "--kernel " + q(kernel_path()) + " --initrd " + q(cpio);
+
+  const fs::path plain_port = tmp.path() / "plain.port",
+                 restored_port = tmp.path() / "restored.port";
+  const ShellRun plain =
+      shell(emu(boot + " --port c2w.control=" + q(plain_port) + " <" + q(cmd)), tmp.path());
+  ASSERT_EQ(plain.status, 0) << plain.err << plain.out;
+
+  const ShellRun save = shell(
+      emu(boot + " --port c2w.control=/dev/null --snapshot-at C2W-SNAPSHOT-READY --snapshot " +
+          q(snap) + " </dev/null"),
+      tmp.path());
+  ASSERT_EQ(save.status, 0) << save.err << save.out;
+  ASSERT_TRUE(fs::exists(snap)) << save.err;
+  EXPECT_NE(save.out.find("C2W-SNAPSHOT-READY"), std::string::npos);
+
+  const ShellRun restored =
+      shell(std::string(C2W_EMU_PATH) + " --timeout 300 --restore " + q(snap) +
+                " --port c2w.control=" + q(restored_port) + " <" + q(cmd),
+            tmp.path());
+  ASSERT_EQ(restored.status, 0) << restored.err << restored.out;
+  EXPECT_EQ(restored.out.find("Linux version"), std::string::npos) << "it booted again";
+  const std::string expected = command_output(read_text(plain_port));
+  EXPECT_NE(expected, "<no command output>") << plain.out;
+  EXPECT_NE(expected.find("linuxrc"), std::string::npos) << expected;
+  EXPECT_EQ(command_output(read_text(restored_port)), expected)
+      << restored.out << "\nport: " << read_text(restored_port);
+
+  // The wasm32 build continues the same snapshot.
+  const ShellRun wasm =
+      shell("node --no-warnings " + q(C2W_SOURCE_DIR "/tools/c2w-run.mjs") + " " +
+                q(C2W_WASM_DIR "/tests/wasm/riscv64_restore.wasm") + " --dir " +
+                q(tmp.path().string() + "::/data") + " -- /data/boot.snap <" + q(cmd),
+            tmp.path());
+  EXPECT_EQ(wasm.status, 0) << wasm.err << wasm.out;
+  EXPECT_EQ(command_output(wasm.out), expected) << wasm.out;
+  std::printf(
+      "snapshot %.1f MiB; boot+command %.1f s, boot to snapshot %.1f s, "
+      "restore+command %.1f s (wasm32 on node: %.1f s)\n",
+      static_cast<double>(fs::file_size(snap)) / (1 << 20), plain.seconds, save.seconds,
+      restored.seconds, wasm.seconds);
+}
+
+TEST_F(BootTest, KernelPanicIsReportedWithItsOwnStatus) {
+  const fs::path cpio = initramfs("exit 3\n");  // init dies: "Attempted to kill init!"
+  const ShellRun r = shell(
+      emu("--kernel " + q(kernel_path()) + " --initrd " + q(cpio) + " </dev/null"), tmp.path());
+  EXPECT_EQ(r.status, 2) << r.err << r.out;
+  EXPECT_NE(r.out.find("Kernel panic - not syncing"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("the guest kernel panicked"), std::string::npos) << r.err;
+}
+
+TEST_F(BootTest, IdleGuestSleepsAndTimeoutEndsIt) {
+  const fs::path cpio = initramfs("echo sleeping\nsleep 1000\n");
+  struct rusage before {};
+  getrusage(RUSAGE_CHILDREN, &before);
+  const ShellRun r = shell(std::string(C2W_EMU_PATH) + " --append 'console=hvc0 earlycon=sbi' " +
+                               "--timeout 10 --kernel " + q(kernel_path()) + " --initrd " +
+                               q(cpio) + " </dev/null",
+                           tmp.path());
+  struct rusage after {};
+  getrusage(RUSAGE_CHILDREN, &after);
+  const auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6;
+  };
+  const double cpu =
+      secs(after.ru_utime) - secs(before.ru_utime) + secs(after.ru_stime) - secs(before.ru_stime);
+  EXPECT_EQ(r.status, 124) << r.err << r.out;
+  EXPECT_NE(r.out.find("sleeping"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("did not finish within 10 s"), std::string::npos) << r.err;
+  EXPECT_GE(r.seconds, 10.0);
+  // Booting takes a few CPU seconds; the rest of the 10 s the guest idles and so must the host.
+  EXPECT_LT(cpu, 6.0) << "the runner spins while the guest is idle";
+  std::printf("10 s run with the guest idle after boot: %.2f s of host CPU\n", cpu);
+}
+
+TEST_F(BootTest, ControlPortOnStdio) {
+  // NAME=- wires a port to stdin/stdout: the guest reads a request and answers on the port.
+  const fs::path cpio = initramfs(
+      "read req </dev/vport0p1\n"
+      "echo \"answer to $req\" >/dev/vport0p1\n"
+      "poweroff -f\n");
+  const ShellRun r = shell("echo ping | " + emu("--kernel " + q(kernel_path()) + " --initrd " +
+                                                q(cpio) + " --port c2w.control=-"),
+                           tmp.path());
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("answer to ping"), std::string::npos) << r.out;
+}
+
+}  // namespace
