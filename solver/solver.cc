@@ -104,7 +104,8 @@ void Solver::check_ops(const v1::Definition& def) const {
     throw Error("this build needs the " + OpRegistry::kind_name(op.kind_case()) + " op" + where +
                     ", which this version of c2w does not have yet",
                 "export what it can build with --target STAGE --output type=local,dest=DIR "
-                "(e.g. --target image for the unpacked rootfs)");
+                "(the default recipe has image: the unpacked rootfs, rootfs: the initramfs, "
+                "kernel: the Image)");
   }
 }
 
