@@ -16,25 +16,7 @@ using c2w::rv64::Bus;
 using c2w::rv64::Cpu;
 using c2w::rv64::Priv;
 
-// Register numbers used in tests.
-enum : int {
-  zero = 0,
-  ra = 1,
-  sp = 2,
-  t0 = 5,
-  t1 = 6,
-  t2 = 7,
-  s0 = 8,
-  s1 = 9,
-  a0 = 10,
-  a1 = 11,
-  a2 = 12,
-  a3 = 13,
-  a4 = 14,
-  a5 = 15,
-  t3 = 28,
-  t4 = 29
-};
+using namespace rvasm::regs;  // zero, ra, sp, t0, a0, ...
 
 // CSR numbers used in tests.
 enum : uint32_t {

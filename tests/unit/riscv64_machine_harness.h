@@ -22,30 +22,7 @@ using c2w::rv64::RunResult;
 using c2w::rv64::Stop;
 using namespace rvasm;
 
-enum : int {
-  zero = 0,
-  ra = 1,
-  sp = 2,
-  t0 = 5,
-  t1 = 6,
-  t2 = 7,
-  s0 = 8,
-  s1 = 9,
-  a0 = 10,
-  a1 = 11,
-  a2 = 12,
-  a3 = 13,
-  a4 = 14,
-  a5 = 15,
-  a6 = 16,
-  a7 = 17,
-  s2 = 18,
-  s3 = 19,
-  s4 = 20,
-  s5 = 21,
-  t3 = 28,
-  t4 = 29
-};
+using namespace rvasm::regs;  // zero, ra, sp, t0, a0, ...
 
 class FakeHost : public c2w::emu::Host {
  public:
