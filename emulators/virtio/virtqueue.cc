@@ -27,10 +27,13 @@ bool read_desc(const emu::GuestRam& ram, uint64_t table, uint32_t index, Desc* d
 
 }  // namespace
 
-uint64_t Chain::read(const emu::GuestRam& ram, uint64_t offset, void* dst, uint64_t len) const {
-  auto* out = static_cast<uint8_t*>(dst);
+// Copies up to `len` bytes between a buffer and the segments, starting `offset` bytes into
+// them; `copy(guest_addr, buffer_pos, n)` does one piece and fails on a bad guest address.
+template <typename Copy>
+uint64_t walk_segments(const std::vector<Segment>& segments, uint64_t offset, uint64_t len,
+                       Copy copy) {
   uint64_t done = 0;
-  for (const Segment& s : readable) {
+  for (const Segment& s : segments) {
     if (done == len) break;
     if (offset >= s.len) {
       offset -= s.len;
@@ -38,30 +41,26 @@ uint64_t Chain::read(const emu::GuestRam& ram, uint64_t offset, void* dst, uint6
     }
     uint64_t n = s.len - offset;
     if (n > len - done) n = len - done;
-    if (!ram.read(s.addr + offset, out + done, n)) break;
+    if (!copy(s.addr + offset, done, n)) break;
     done += n;
     offset = 0;
   }
   return done;
 }
 
+uint64_t Chain::read(const emu::GuestRam& ram, uint64_t offset, void* dst, uint64_t len) const {
+  auto* out = static_cast<uint8_t*>(dst);
+  return walk_segments(readable, offset, len, [&](uint64_t addr, uint64_t at, uint64_t n) {
+    return ram.read(addr, out + at, n);
+  });
+}
+
 uint64_t Chain::write(const emu::GuestRam& ram, uint64_t offset, const void* src,
                       uint64_t len) const {
   const auto* in = static_cast<const uint8_t*>(src);
-  uint64_t done = 0;
-  for (const Segment& s : writable) {
-    if (done == len) break;
-    if (offset >= s.len) {
-      offset -= s.len;
-      continue;
-    }
-    uint64_t n = s.len - offset;
-    if (n > len - done) n = len - done;
-    if (!ram.write(s.addr + offset, in + done, n)) break;
-    done += n;
-    offset = 0;
-  }
-  return done;
+  return walk_segments(writable, offset, len, [&](uint64_t addr, uint64_t at, uint64_t n) {
+    return ram.write(addr, in + at, n);
+  });
 }
 
 bool Virtqueue::has_available(const emu::GuestRam& ram) const {
