@@ -1,9 +1,12 @@
 #include "ops/shipped.h"
 
+#include <filesystem>
+
 #include "kernel/init/embedded_init.h"
 #include "ops/assemble-rootfs/assemble_op.h"
 #include "ops/build_kernel/build_kernel_op.h"
 #include "ops/fetch/fetch_op.h"
+#include "ops/snapshot-boot/snapshot_boot_op.h"
 #include "ops/source/source_op.h"
 #include "ops/unpack/unpack_op.h"
 
@@ -17,6 +20,11 @@ solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry) {
   ops.add(v1::Op::kBuildKernel, "build-kernel", std::make_shared<kernel::BuildKernelOp>());
   ops.add(v1::Op::kAssembleRootfs, "assemble-rootfs",
           std::make_shared<assemble::AssembleRootfsOp>(guest::embedded_init()));
+  // snapshot-boot runs `<this program> __boot-vm` (c2w and c2wd both answer it).
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  ops.add(v1::Op::kSnapshotBoot, "snapshot-boot",
+          std::make_shared<snapshot::SnapshotBootOp>(ec ? "c2w" : self.string()));
   return ops;
 }
 

@@ -55,5 +55,15 @@ const wasi = new WASI({
 });
 const module = await WebAssembly.compile(bytes);
 const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
-const status = wasi.start(instance);
+// A terminal on stdin goes raw, as `docker run -t` does: keys reach the guest's own line
+// discipline (its echo, ^C as SIGINT inside the container) instead of being cooked twice.
+// Node does not read fd 0 itself here (its stdin stream stays paused); the module does.
+const raw = process.stdin.isTTY === true;
+if (raw) process.stdin.setRawMode(true);
+let status;
+try {
+  status = wasi.start(instance);
+} finally {
+  if (raw) process.stdin.setRawMode(false);
+}
 process.exitCode = status ?? 0;

@@ -1,4 +1,7 @@
 // c2w: container image -> WebAssembly module. Parses flags and runs the command.
+#include <string_view>
+
+#include "emulators/runtime/boot.h"
 #include <cstdio>
 #include <exception>
 
@@ -7,6 +10,9 @@
 #include "client/options.h"
 
 int main(int argc, char** argv) {
+  // The snapshot-boot op runs the emulator in a child of this same program.
+  if (argc > 1 && std::string_view(argv[1]) == "__boot-vm")
+    return c2w::runtime::boot_vm_main(argc - 1, argv + 1);
   try {
     return c2w::client::run_command(c2w::client::parse_options(argc, argv));
   } catch (const c2w::client::UsageError& e) {

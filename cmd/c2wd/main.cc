@@ -7,12 +7,14 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <string_view>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "emulators/runtime/boot.h"
 #include "base/error.h"
 #include "cache/store.h"
 #include "daemon/control_service.h"
@@ -98,6 +100,9 @@ Flags parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The snapshot-boot op runs the emulator in a child of this same program.
+  if (argc > 1 && std::string_view(argv[1]) == "__boot-vm")
+    return c2w::runtime::boot_vm_main(argc - 1, argv + 1);
   try {
     Flags f = parse(argc, argv);
     // Signals go to a waiting thread, so handling them is ordinary code.

@@ -29,4 +29,16 @@ void PosixHost::random(uint8_t* buf, uint32_t len) {
   }
 }
 
+void VirtualHost::random(uint8_t* buf, uint32_t len) {
+  // splitmix64: reproducible, not secret. The kernel's pool is reseeded from the real host
+  // after restore (virtio-rng), so secrets never come from this.
+  for (uint32_t i = 0; i < len; i += 8) {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    for (uint32_t b = 0; b < 8 && i + b < len; ++b) buf[i + b] = static_cast<uint8_t>(z >> (8 * b));
+  }
+}
+
 }  // namespace c2w::emu

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/random.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -386,6 +387,32 @@ Exit run(const ImageConfig& config, const RunRequest& request, const Ports& port
   return exit_of(s.wait_status);
 }
 
+// Every module starts from the same boot snapshot, which was booted with reproducible entropy,
+// so the kernel's random state would be the same in every run: mix bytes from virtio-rng (the
+// real host's entropy, read after the restore) into the pool and reseed the CRNG at once.
+void reseed_random() {
+  const int rng = ::open("/dev/hwrng", O_RDONLY | O_CLOEXEC);
+  if (rng < 0) return log_step(sys_error("open /dev/hwrng (random state not reseeded)"));
+  constexpr size_t kSeed = 64;
+  alignas(rand_pool_info) uint8_t raw[sizeof(rand_pool_info) + kSeed] = {};
+  auto* info = reinterpret_cast<rand_pool_info*>(raw);
+  auto* bytes = raw + sizeof(rand_pool_info);
+  size_t got = 0;
+  while (got < kSeed) {
+    const ssize_t n = ::read(rng, bytes + got, kSeed - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(rng);
+  const int urandom = ::open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+  if (urandom < 0 || got == 0) return log_step("no host entropy for the random pool");
+  info->entropy_count = static_cast<int>(got * 8);
+  info->buf_size = static_cast<int>(got);
+  if (::ioctl(urandom, RNDADDENTROPY, info) != 0 || ::ioctl(urandom, RNDRESEEDCRNG) != 0)
+    log_step(sys_error("reseed the random pool"));
+  ::close(urandom);
+}
+
 }  // namespace
 }  // namespace c2w::guest
 
@@ -422,6 +449,7 @@ int main() {
                            static_cast<long>(request.time_nsec)};
     if (::clock_settime(CLOCK_REALTIME, &now) != 0) log_step(sys_error("set the clock"));
   }
+  reseed_random();
   log_step("run request: " + std::to_string(request.mounts.size()) + " mounts, stdin " +
            (request.stdin_open ? "on" : "off") + ", terminal " + (request.terminal ? "on" : "off"));
   int sigfd = ::signalfd(-1, &mask, SFD_CLOEXEC);

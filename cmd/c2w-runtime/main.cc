@@ -1,0 +1,85 @@
+// c2w-runtime: the WebAssembly module c2w outputs, before and after packing. The pack op
+// (ops/pack) places a booted machine's RAM pages as data segments at ram_base and its other
+// state at state_addr, and records both in c2w_pack_info; starting the module restores the
+// machine from there without copying RAM, then runs the container as the command line asks
+// (emulators/runtime/run_args.h). Each preopened directory is shared at its guest path.
+#include <unistd.h>
+#include <wasi/api.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "emulators/common/host.h"
+#include "emulators/riscv64/machine.h"
+#include "emulators/runtime/container_vm.h"
+#include "emulators/runtime/launch.h"
+#include "emulators/virtio/p9_device.h"
+
+extern "C" {
+// Words: magic "C2WP", version, ram_base, ram_size, state_addr, state_len, reserved, reserved.
+// Exported (-Wl,--export=c2w_pack_info) so the packer finds it; volatile because the packer
+// rewrites it after the compiler has seen its initial value.
+__attribute__((used)) volatile uint32_t c2w_pack_info[8] = {0x50573243u, 1, 0, 0, 0, 0, 0, 0};
+}
+
+extern char** environ;
+
+namespace {
+
+// Preopened directories: name (the guest path) for each descriptor from 3 up.
+std::vector<c2w::runtime::HostShare> preopens() {
+  std::vector<c2w::runtime::HostShare> shares;
+  for (__wasi_fd_t fd = 3;; ++fd) {
+    __wasi_prestat_t st;
+    if (__wasi_fd_prestat_get(fd, &st) != __WASI_ERRNO_SUCCESS) break;
+    if (st.tag != __WASI_PREOPENTYPE_DIR) continue;
+    std::string name(st.u.dir.pr_name_len, '\0');
+    if (__wasi_fd_prestat_dir_name(fd, reinterpret_cast<uint8_t*>(name.data()),
+                                   static_cast<__wasi_size_t>(name.size())) != __WASI_ERRNO_SUCCESS)
+      continue;
+    while (!name.empty() && name.back() == '\0') name.pop_back();
+    if (name.empty() || name == "." || name == "./") continue;  // the runtime's cwd, not a share
+    const std::string guest = name[0] == '/' ? name : "/" + name;
+    shares.push_back({name, guest, false});
+  }
+  return shares;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string program = argc > 0 && argv[0] && *argv[0] ? argv[0] : "c2w-runtime";
+  if (c2w_pack_info[0] != 0x50573243u || c2w_pack_info[1] != 1 || c2w_pack_info[2] == 0) {
+    std::fprintf(stderr,
+                 "%s: this is c2w's bare runtime without a machine in it; convert an image with "
+                 "`c2w IMAGE out.wasm` and run out.wasm\n",
+                 program.c_str());
+    return c2w::runtime::kFailed;
+  }
+  auto* ram = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(c2w_pack_info[2]));
+  const auto* state = reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(c2w_pack_info[4]));
+  const uint32_t state_len = c2w_pack_info[5];
+
+  c2w::emu::PosixHost host;
+  auto devices = c2w::runtime::make_share_devices();
+  std::vector<c2w::virtio::P9Device*> slots;
+  for (auto& d : devices) slots.push_back(static_cast<c2w::virtio::P9Device*>(d.get()));
+  std::string error;
+  std::unique_ptr<c2w::rv64::Machine> m =
+      c2w::rv64::Machine::restore(state, state_len, host, &error, std::move(devices), ram);
+  if (!m) {
+    std::fprintf(stderr, "%s: cannot restore the packed machine: %s\n", program.c_str(),
+                 error.c_str());
+    return c2w::runtime::kFailed;
+  }
+
+  c2w::runtime::Launch l;
+  l.program = program;
+  for (int i = 1; i < argc; ++i) l.args.emplace_back(argv[i]);
+  for (char** e = environ; e && *e; ++e) l.env.emplace_back(*e);
+  l.shares = preopens();
+  c2w::runtime::PosixStdio io;
+  return c2w::runtime::launch(*m, slots, l, io, host);
+}

@@ -1,0 +1,145 @@
+#include "emulators/runtime/boot.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+#include "emulators/common/host.h"
+#include "emulators/riscv64/machine.h"
+#include "emulators/runtime/container_vm.h"
+#include "kernel/init/protocol.h"
+
+namespace c2w::runtime {
+namespace {
+
+constexpr uint64_t kSlice = 20'000'000;
+constexpr int64_t kEpochNs = 1'700'000'000'000'000'000;  // a fixed wall clock for the boot
+constexpr uint64_t kSeed = 0x6332772d626f6f74;             // "c2w-boot"
+
+}  // namespace
+
+BootResult boot_to_ready(const BootSpec& spec,
+                         const std::function<void(std::string_view)>& console) {
+  BootResult res;
+  emu::VirtualHost vhost(kEpochNs, kSeed);
+  emu::PosixHost wall;
+  rv64::MachineConfig config = container_config(spec.memory, container_bootargs(spec.append));
+  config.kernel = spec.kernel;
+  config.initrd = spec.initrd;
+  auto m = rv64::Machine::create(std::move(config), vhost, &res.error);
+  if (!m) return res;
+  vhost.follow(&m->cpu().cycle);
+  m->set_snapshot_marker(guest::encode(guest::Ready{}));
+  const uint64_t start = wall.monotonic_ns();
+  for (;;) {
+    const rv64::RunResult r = m->run(kSlice);
+    const std::string out = m->take_console_output();
+    if (!out.empty()) {
+      if (console) console(out);
+      res.console_tail += out;
+      if (res.console_tail.size() > 8192)
+        res.console_tail.erase(0, res.console_tail.size() - 4096);
+    }
+    for (unsigned p = 0; p < m->num_ports(); ++p) m->take_port_output(p);
+    if (r.stop == rv64::Stop::kMarker) break;
+    if (r.stop == rv64::Stop::kHalted) {
+      res.error = m->rebooted() ? "the guest rebooted before init was ready (kernel panic?)"
+                                : "the guest powered off before init was ready";
+      return res;
+    }
+    if (r.stop == rv64::Stop::kError) {
+      res.error = "emulator error: " + m->error();
+      return res;
+    }
+    if (r.stop == rv64::Stop::kIdle) vhost.advance_to(r.deadline_ns);
+    if (spec.timeout_s > 0 &&
+        static_cast<double>(wall.monotonic_ns() - start) / 1e9 > spec.timeout_s) {
+      res.status = BootResult::Status::kTimeout;
+      res.error = "init was not ready within " + std::to_string(static_cast<int>(spec.timeout_s)) +
+                  " s";
+      return res;
+    }
+  }
+  res.instructions = m->cpu().cycle;
+  res.guest_seconds = static_cast<double>(vhost.monotonic_ns()) / 1e9;
+  res.snapshot = m->save();
+  res.status = BootResult::Status::kReady;
+  return res;
+}
+
+namespace {
+
+[[noreturn]] void boot_usage(const std::string& why) {
+  std::fprintf(stderr,
+               "%s\nusage: boot --kernel Image --initrd FILE --snapshot FILE [--memory BYTES|NM] "
+               "[--append ARGS] [--timeout SECONDS] [--console]\n",
+               why.c_str());
+  std::exit(64);
+}
+
+bool read_file(const std::string& path, std::vector<uint8_t>* out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  return !f.bad();
+}
+
+}  // namespace
+
+int boot_vm_main(int argc, char** argv) {
+  BootSpec spec;
+  spec.memory = kDefaultRam;
+  std::string kernel, initrd, snapshot;
+  bool echo = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) boot_usage("missing value for " + a);
+      return argv[++i];
+    };
+    if (a == "--kernel") kernel = value();
+    else if (a == "--initrd") initrd = value();
+    else if (a == "--snapshot") snapshot = value();
+    else if (a == "--append") spec.append = value();
+    else if (a == "--timeout") spec.timeout_s = std::atof(value().c_str());
+    else if (a == "--console") echo = true;
+    else if (a == "--memory") {
+      char* end = nullptr;
+      const std::string v = value();
+      spec.memory = std::strtoull(v.c_str(), &end, 10);
+      if (std::string(end) == "M") spec.memory <<= 20;
+      else if (std::string(end) == "G") spec.memory <<= 30;
+      else if (*end) boot_usage("bad --memory " + v);
+    } else boot_usage("unknown argument " + a);
+  }
+  if (kernel.empty() || initrd.empty() || snapshot.empty())
+    boot_usage("--kernel, --initrd and --snapshot are required");
+  if (!read_file(kernel, &spec.kernel)) boot_usage("cannot read kernel " + kernel);
+  if (!read_file(initrd, &spec.initrd)) boot_usage("cannot read initrd " + initrd);
+
+  const BootResult r = boot_to_ready(spec, [&](std::string_view s) {
+    if (echo) std::fwrite(s.data(), 1, s.size(), stderr);
+  });
+  if (r.status != BootResult::Status::kReady) {
+    if (!echo) std::fwrite(r.console_tail.data(), 1, r.console_tail.size(), stderr);
+    std::fprintf(stderr, "\nboot: %s\n", r.error.c_str());
+    return r.status == BootResult::Status::kTimeout ? 124 : 1;
+  }
+  const std::string tmp = snapshot + ".tmp";
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(r.snapshot.data()),
+            static_cast<std::streamsize>(r.snapshot.size()));
+  out.close();
+  if (!out || std::rename(tmp.c_str(), snapshot.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    std::fprintf(stderr, "boot: cannot write %s (disk full?)\n", snapshot.c_str());
+    return 1;
+  }
+  std::printf("ready after %.2f s of guest time, %llu instructions; snapshot %zu bytes\n",
+              r.guest_seconds, static_cast<unsigned long long>(r.instructions),
+              r.snapshot.size());
+  return 0;
+}
+
+}  // namespace c2w::runtime

@@ -1,0 +1,86 @@
+#include "ops/snapshot-boot/snapshot_boot_op.h"
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "base/error.h"
+#include "base/subprocess.h"
+#include "ops/pack/embedded_runtime.h"
+
+namespace c2w::snapshot {
+
+namespace fs = std::filesystem;
+
+std::string SnapshotBootOp::cache_salt(const v1::Op&) const {
+  return "snapshot-boot-v1 runtime=" + pack::embedded_runtime_digest();
+}
+
+cache::Record SnapshotBootOp::run(const v1::Op& op, solver::OpContext& ctx) {
+  const v1::SnapshotBootOp& spec = op.snapshot_boot();
+  if (ctx.inputs.size() != 2)
+    throw Error("snapshot-boot needs two inputs: the kernel and the initramfs");
+  const fs::path scratch = ctx.store.stage_tree();
+  struct Cleanup {
+    cache::Store& store;
+    fs::path p;
+    ~Cleanup() { store.discard(p); }
+  } cleanup{ctx.store, scratch};
+  const fs::path snapshot = scratch / kOutputName;
+
+  std::vector<std::string> argv = {self_,
+                                   "__boot-vm",
+                                   "--kernel",
+                                   ctx.inputs[0].path.string(),
+                                   "--initrd",
+                                   ctx.inputs[1].path.string(),
+                                   "--memory",
+                                   std::to_string(spec.memory_bytes()),
+                                   "--snapshot",
+                                   snapshot.string(),
+                                   "--timeout",
+                                   std::to_string(static_cast<int>(timeout_s_))};
+  if (!spec.append().empty()) argv.insert(argv.end(), {"--append", spec.append()});
+  std::deque<std::string> tail;
+  ProcessOptions po;
+  po.cancelled = [&] { return ctx.cancel.cancelled(); };
+  po.on_line = [&](const std::string& line) {
+    ctx.progress.log(line);
+    tail.push_back(line);
+    if (tail.size() > 30) tail.pop_front();
+  };
+  ctx.progress.log("booting the guest until init is ready");
+  const int rc = run_process(argv, po);
+  if (rc != 0) {
+    std::string lines;
+    for (const std::string& l : tail) lines += "\n    " + l;
+    const std::string why = rc == 124 ? "the guest did not become ready in time"
+                            : rc > 128 ? "the emulator was killed by signal " + std::to_string(rc - 128)
+                                       : "the guest did not become ready";
+    throw Error("snapshot-boot: " + why + " (exit " + std::to_string(rc) +
+                    "); last lines of the guest console:" + lines,
+                "check that the kernel and the image's init work: --progress=plain shows the "
+                "whole boot log; `c2w-vm run --kernel ... --initrd ... --console` reproduces it");
+  }
+  cache::BlobWriter w = ctx.store.write_blob();
+  {
+    std::ifstream in(snapshot, std::ios::binary);
+    std::vector<char> buf(1 << 20);
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      if (in.gcount() > 0) w.write(buf.data(), static_cast<size_t>(in.gcount()));
+    }
+    if (in.bad()) throw Error("cannot read the snapshot " + snapshot.string());
+  }
+  cache::Record r;
+  r.kind = cache::Record::Kind::kBlob;
+  r.size = fs::file_size(snapshot);
+  r.content = w.commit();
+  r.meta = {{"filename", kOutputName},
+            {"memory", spec.memory_bytes()},
+            {"runtime", pack::embedded_runtime_digest()}};
+  return r;
+}
+
+}  // namespace c2w::snapshot

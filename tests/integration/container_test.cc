@@ -1,0 +1,372 @@
+// Converted containers end to end: `c2w IMAGE out.wasm` on the busybox and hello fixtures,
+// then the same scenarios on three runners: the native runner on the boot snapshot
+// (c2w-vm run --restore), out.wasm on node's WASI (tools/c2w-run.mjs) and out.wasm compiled
+// ahead of time by WasmEdge (tools/wasmedge). Every runner must give the same answers: what
+// init does (guest side), what the runtime passes through (args, env, shares, stdin, status).
+//
+// The kernel comes from the kernel.build fixture's cache (copied, so conversions here never
+// touch it); everything else is converted here, twice with different caches to check that
+// out.wasm is reproducible.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using c2w::testing::fixture;
+using c2w::testing::TempDir;
+
+std::string read_text(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+std::string q(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct Run {
+  int status = -1;
+  std::string out, err;
+};
+
+// Shared setup: the converted modules and snapshots, made once for the whole suite.
+struct Converted {
+  std::unique_ptr<TempDir> dir;
+  std::map<std::string, fs::path> wasm, aot, snapshot;
+  std::string error;
+};
+
+Converted* g_converted = nullptr;
+
+std::string kernel_cache() {
+  const char* f = std::getenv("C2W_FIXTURES");
+  return (fs::path(f ? f : "") / "c2w-cache").string();
+}
+
+bool wasmedge_available() {
+  static const bool ok =
+      std::system((std::string(C2W_SOURCE_DIR) + "/tools/wasmedge --version >/dev/null 2>&1")
+                      .c_str()) == 0;
+  return ok;
+}
+
+std::string convert(const std::string& image, const fs::path& cache, const fs::path& out,
+                    const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {C2W_BINARY_PATH, "--cache-dir", cache.string(),
+                                   "--progress=plain"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back("oci-layout:" + (fixture(image) / "layout").string());
+  argv.push_back(out.string());
+  const c2w::testing::CommandResult r = c2w::testing::run_command(argv);
+  if (r.exit_code != 0) return "converting " + image + " failed:\n" + r.output;
+  return "";
+}
+
+void convert_all() {
+  g_converted = new Converted;
+  Converted& c = *g_converted;
+  c.dir = std::make_unique<TempDir>("c2w-container");
+  const fs::path d = c.dir->path();
+  if (!fs::exists(fs::path(kernel_cache()))) {
+    c.error = "no kernel cache at " + kernel_cache() + " (the kernel.build fixture makes it)";
+    return;
+  }
+  // A copy of the fixture cache: the kernel is there, nothing else of ours.
+  if (std::system(("cp -a " + q(kernel_cache()) + " " + q((d / "cache").string())).c_str()) != 0) {
+    c.error = "cannot copy the kernel cache";
+    return;
+  }
+  for (const std::string image : {"busybox", "hello"}) {
+    c.wasm[image] = d / (image + ".wasm");
+    if (!(c.error = convert(image, d / "cache", c.wasm[image])).empty()) return;
+    const fs::path boot = d / (image + "-boot");
+    if (!(c.error = convert(image, d / "cache", boot,
+                            {"--target", "boot", "--output", "type=local,dest=" + boot.string()}))
+             .empty())
+      return;
+    c.snapshot[image] = boot / "snapshot.c2wsnap";
+    if (wasmedge_available()) {
+      c.aot[image] = d / (image + ".aot.wasm");
+      const std::string cmd = std::string(C2W_SOURCE_DIR) + "/tools/wasmedge compile " +
+                              q(c.wasm[image].string()) + " " + q(c.aot[image].string()) +
+                              " >" + q((d / "aot.log").string()) + " 2>&1";
+      if (std::system(cmd.c_str()) != 0) {
+        c.error = "wasmedge compile failed: " + read_text(d / "aot.log");
+        return;
+      }
+    }
+  }
+}
+
+enum class Runner { kNative, kNode, kWasmEdge };
+
+std::string runner_name(Runner r) {
+  return r == Runner::kNative ? "native" : r == Runner::kNode ? "node" : "wasmedge";
+}
+
+struct Options {
+  std::vector<std::pair<std::string, std::string>> dirs;  // host, guest
+  std::vector<std::string> env;
+  std::string stdin_text;  // empty: /dev/null
+  bool stdin_text_set = false;
+};
+
+class ContainerTest : public ::testing::TestWithParam<Runner> {
+ protected:
+  static void SetUpTestSuite() {
+    if (!g_converted) convert_all();
+  }
+  void SetUp() override {
+    ASSERT_TRUE(g_converted->error.empty()) << g_converted->error;
+    if (GetParam() == Runner::kWasmEdge && !wasmedge_available())
+      GTEST_FAIL() << "tools/wasmedge does not run: scripts/setup installs WasmEdge";
+  }
+
+  Run run(const std::string& image, const std::vector<std::string>& args,
+          const Options& o = {}) {
+    const fs::path d = tmp_.path();
+    std::string cmd;
+    switch (GetParam()) {
+      case Runner::kNative:
+        cmd = q(C2W_VM_PATH) + " run --restore " + q(g_converted->snapshot.at(image).string());
+        for (const auto& [h, g] : o.dirs) cmd += " --dir " + q(h + "::" + g);
+        for (const std::string& e : o.env) cmd += " --env " + q(e);
+        break;
+      case Runner::kNode:
+        cmd = "node " + q(std::string(C2W_SOURCE_DIR) + "/tools/c2w-run.mjs") + " " +
+              q(g_converted->wasm.at(image).string());
+        for (const auto& [h, g] : o.dirs) cmd += " --dir " + q(h + "::" + g);
+        for (const std::string& e : o.env) cmd += " --env " + q(e);
+        break;
+      case Runner::kWasmEdge:
+        cmd = q(std::string(C2W_SOURCE_DIR) + "/tools/wasmedge");
+        for (const auto& [h, g] : o.dirs) cmd += " --dir " + q(g + ":" + h);
+        for (const std::string& e : o.env) cmd += " --env " + q(e);
+        cmd += " " + q(g_converted->aot.at(image).string());
+        break;
+    }
+    cmd += " --";
+    for (const std::string& a : args) cmd += " " + q(a);
+    std::string in = "/dev/null";
+    if (o.stdin_text_set) {
+      std::ofstream(d / "stdin", std::ios::binary) << o.stdin_text;
+      in = (d / "stdin").string();
+    }
+    const int rc = std::system(("( " + cmd + " ) <" + q(in) + " >" + q((d / "out").string()) +
+                                " 2>" + q((d / "err").string()))
+                                   .c_str());
+    Run r;
+    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    r.out = read_text(d / "out");
+    r.err = read_text(d / "err");
+    return r;
+  }
+
+  TempDir tmp_;
+};
+
+#define EXPECT_RUN(r, status_, out_)                                     \
+  do {                                                                   \
+    EXPECT_EQ((r).status, status_) << "stderr: " << (r).err;             \
+    EXPECT_EQ((r).out, out_) << "stderr: " << (r).err;                   \
+  } while (0)
+
+TEST_P(ContainerTest, EchoAndUname) {
+  Run r = run("busybox", {"echo", "-n", "hello"});
+  EXPECT_RUN(r, 0, "hello");
+  EXPECT_EQ(r.err, "");
+  r = run("busybox", {"uname", "-m"});
+  EXPECT_RUN(r, 0, "riscv64\n");
+}
+
+TEST_P(ContainerTest, EnvEntrypointAndStatus) {
+  Options o;
+  o.env = {"AAA=hello", "BBB=world"};
+  EXPECT_RUN(run("busybox", {"sh", "-c", "echo -n $AAA $BBB"}, o), 0, "hello world");
+  EXPECT_RUN(run("busybox", {"--entrypoint=echo", "hi"}), 0, "hi\n");
+  EXPECT_RUN(run("busybox", {"--entrypoint", "echo", "--", "-n", "x"}), 0, "x");
+  EXPECT_RUN(run("busybox", {"sh", "-c", "exit 7"}), 7, "");
+  EXPECT_RUN(run("busybox", {"sh", "-c", "kill -9 $$"}), 137, "");
+  const Run missing = run("busybox", {"no-such-command"});
+  EXPECT_EQ(missing.status, 127) << missing.err;
+}
+
+TEST_P(ContainerTest, StderrApartFromStdout) {
+  const Run r = run("busybox", {"sh", "-c", "echo out; echo err >&2; echo out2"});
+  EXPECT_RUN(r, 0, "out\nout2\n");
+  EXPECT_EQ(r.err, "err\n");
+}
+
+TEST_P(ContainerTest, Stdin) {
+  Options o;
+  o.stdin_text = "line one\nline two\n";
+  o.stdin_text_set = true;
+  EXPECT_RUN(run("busybox", {"sh", "-c", "cat; echo end"}, o), 0, "line one\nline two\nend\n");
+  EXPECT_RUN(run("busybox", {"wc", "-l"}, o), 0, "2\n");
+  EXPECT_RUN(run("busybox", {"--no-stdin", "sh", "-c", "cat; echo end"}, o), 0, "end\n");
+}
+
+TEST_P(ContainerTest, SharedDirectory) {
+  const fs::path share = tmp_.path() / "share";
+  fs::create_directories(share / "dir");
+  std::ofstream(share / "dir" / "hi") << "hello from the host\n";
+  std::ofstream(share / "old") << "old content that is longer\n";
+  Options o;
+  o.dirs = {{share.string(), "/mapped"}};
+  const Run r = run("busybox",
+                    {"sh", "-c",
+                     "cat /mapped/dir/hi && mkdir /mapped/new && echo made > /mapped/new/f && "
+                     "echo new > /mapped/old && echo inside > /tmp/x && cat /tmp/x && "
+                     "ls /mapped | sort | tr '\\n' ' '"},
+                    o);
+  EXPECT_RUN(r, 0, "hello from the host\ninside\ndir new old ");
+  EXPECT_EQ(read_text(share / "new" / "f"), "made\n");
+  EXPECT_EQ(read_text(share / "old"), "new\n");
+}
+
+TEST_P(ContainerTest, HelloImageConfig) {
+  // The hello fixture's Entrypoint, Cmd, Env, WorkingDir and User (tests/fixtures/make-fixtures).
+  Run r = run("hello", {});
+  EXPECT_EQ(r.status, 0) << r.err;
+  for (const char* line :
+       {"arg0=/usr/bin/hello\n", "arg1=--greet\n", "arg2=world\n", "env HELLO_ENV=from-image\n",
+        "env EXTRA_ENV=(unset)\n", "env PATH=/usr/local/bin:/usr/bin:/bin\n", "cwd=/work\n",
+        "uid=1000 gid=1000\n"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << " missing from:\n" << r.out;
+  EXPECT_EQ(r.err, "");
+
+  Options o;
+  o.env = {"HELLO_ENV=from-host", "EXTRA_ENV=extra"};
+  r = run("hello", {"--stderr", "to-stderr", "--exit", "3"}, o);
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.out.find("arg0=/usr/bin/hello\narg1=--stderr\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("env HELLO_ENV=from-host\nenv EXTRA_ENV=extra\n"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.err, "to-stderr\n");
+}
+
+// An interactive shell on a terminal: the prompt appears, a command is answered, `exit` ends
+// the module with the shell's status.
+class Pty {
+ public:
+  explicit Pty(const std::string& cmd) {
+    winsize ws{24, 80, 0, 0};
+    pid_ = forkpty(&master_, nullptr, nullptr, &ws);
+    if (pid_ == 0) {
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~Pty() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (master_ >= 0) close(master_);
+  }
+  bool started() const { return pid_ > 0; }
+  void send(const std::string& s) { (void)!write(master_, s.data(), s.size()); }
+  // Reads until `text` appeared in everything read so far, or the time is up.
+  bool expect(const std::string& text, std::chrono::seconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (seen_.find(text, consumed_) == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          end - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{master_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = read(master_, buf, sizeof buf);
+      if (n <= 0) return false;
+      seen_.append(buf, static_cast<size_t>(n));
+    }
+    consumed_ = seen_.find(text, consumed_) + text.size();
+    return true;
+  }
+  int wait_exit(std::chrono::seconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      char buf[4096];
+      pollfd p{master_, POLLIN, 0};
+      if (poll(&p, 1, 100) > 0 && read(master_, buf, sizeof buf) > 0) continue;
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        reaped_ = true;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+    }
+    return -1;
+  }
+  const std::string& seen() const { return seen_; }
+
+ private:
+  int master_ = -1;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  std::string seen_;
+  size_t consumed_ = 0;
+};
+
+TEST_P(ContainerTest, InteractiveShellOnATerminal) {
+  std::string cmd;
+  switch (GetParam()) {
+    case Runner::kNative:
+      cmd = q(C2W_VM_PATH) + " run --restore " + q(g_converted->snapshot.at("busybox").string());
+      break;
+    case Runner::kNode:
+      cmd = "node " + q(std::string(C2W_SOURCE_DIR) + "/tools/c2w-run.mjs") + " " +
+            q(g_converted->wasm.at("busybox").string());
+      break;
+    case Runner::kWasmEdge:
+      cmd = q(std::string(C2W_SOURCE_DIR) + "/tools/wasmedge") + " " +
+            q(g_converted->aot.at("busybox").string());
+      break;
+  }
+  Pty t(cmd + " -- sh");
+  ASSERT_TRUE(t.started());
+  ASSERT_TRUE(t.expect("# ", std::chrono::seconds(60))) << "no prompt; the terminal showed:\n"
+                                                        << t.seen();
+  t.send("echo -n hel; echo -n lo; echo ' from sh'\r");
+  EXPECT_TRUE(t.expect("hello from sh", std::chrono::seconds(30))) << t.seen();
+  t.send("exit 3\r");
+  EXPECT_EQ(t.wait_exit(std::chrono::seconds(30)), 3) << t.seen();
+}
+
+INSTANTIATE_TEST_SUITE_P(Runners, ContainerTest,
+                         ::testing::Values(Runner::kNative, Runner::kNode, Runner::kWasmEdge),
+                         [](const auto& info) { return runner_name(info.param); });
+
+TEST(ContainerConvert, SameInputsGiveTheSameModule) {
+  if (!g_converted) convert_all();
+  ASSERT_TRUE(g_converted->error.empty()) << g_converted->error;
+  TempDir d;
+  ASSERT_EQ(std::system(("cp -a " + q(kernel_cache()) + " " + q((d.path() / "cache").string()))
+                            .c_str()),
+            0);
+  const std::string err = convert("busybox", d.path() / "cache", d.path() / "again.wasm");
+  ASSERT_EQ(err, "");
+  EXPECT_EQ(read_text(d.path() / "again.wasm"), read_text(g_converted->wasm.at("busybox")))
+      << "two conversions of the same image differ";
+}
+
+}  // namespace
