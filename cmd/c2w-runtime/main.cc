@@ -1,6 +1,6 @@
 // c2w-runtime: the WebAssembly module c2w outputs, before and after packing. The pack op
-// (ops/pack) places a booted machine's RAM pages as data segments at ram_base and its other
-// state at state_addr, and records both in c2w_pack_info; starting the module restores the
+// (ops/pack) places a booted machine's RAM pages as data segments in g_ram and its other
+// state in g_state, and records their sizes in c2w_pack_info; starting the module restores the
 // machine from there without copying RAM, then runs the container as the command line asks
 // (emulators/runtime/run_args.h). Each preopened directory is shared at its guest path.
 #include <unistd.h>
@@ -17,12 +17,33 @@
 #include "emulators/runtime/launch.h"
 #include "emulators/virtio/p9_device.h"
 
-extern "C" {
-// Words: magic "C2WP", version, ram_base, ram_size, state_addr, state_len, reserved, reserved.
+namespace {
+
+// Guest RAM and the machine state live in zero-initialized arrays reserved at link time, below
+// the heap: wasi-libc's malloc takes everything from __heap_base up to the initial memory size,
+// so nothing the packer places may lie there. Zero pages cost nothing until touched.
+constexpr uint32_t kRamCapacity = 1u << 30;
+constexpr uint32_t kStateCapacity = 8u << 20;
+alignas(65536) uint8_t g_ram[kRamCapacity];
+alignas(16) uint8_t g_state[kStateCapacity];
+
+// The pack info (ops/pack/pack_module.h, version 2): on wasm32 this is 8 little-endian u32.
+struct PackInfo {
+  uint32_t magic, version;
+  uint8_t* ram;
+  uint32_t ram_capacity;
+  uint8_t* state;
+  uint32_t state_capacity;
+  uint32_t ram_size, state_len;  // written by the packer
+};
+static_assert(sizeof(PackInfo) == 32, "the pack info is 8 words on wasm32");
+
+}  // namespace
+
 // Exported (-Wl,--export=c2w_pack_info) so the packer finds it; volatile because the packer
 // rewrites it after the compiler has seen its initial value.
-__attribute__((used)) volatile uint32_t c2w_pack_info[8] = {0x50573243u, 1, 0, 0, 0, 0, 0, 0};
-}
+extern "C" __attribute__((used)) volatile PackInfo c2w_pack_info = {
+    0x50573243u, 2, g_ram, kRamCapacity, g_state, kStateCapacity, 0, 0};
 
 extern char** environ;
 
@@ -51,16 +72,16 @@ std::vector<c2w::runtime::HostShare> preopens() {
 
 int main(int argc, char** argv) {
   const std::string program = argc > 0 && argv[0] && *argv[0] ? argv[0] : "c2w-runtime";
-  if (c2w_pack_info[0] != 0x50573243u || c2w_pack_info[1] != 1 || c2w_pack_info[2] == 0) {
+  if (c2w_pack_info.ram_size == 0 || c2w_pack_info.state_len == 0) {
     std::fprintf(stderr,
                  "%s: this is c2w's bare runtime without a machine in it; convert an image with "
                  "`c2w IMAGE out.wasm` and run out.wasm\n",
                  program.c_str());
     return c2w::runtime::kFailed;
   }
-  auto* ram = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(c2w_pack_info[2]));
-  const auto* state = reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(c2w_pack_info[4]));
-  const uint32_t state_len = c2w_pack_info[5];
+  uint8_t* ram = c2w_pack_info.ram;
+  const uint8_t* state = c2w_pack_info.state;
+  const uint32_t state_len = c2w_pack_info.state_len;
 
   c2w::emu::PosixHost host;
   auto devices = c2w::runtime::make_share_devices();

@@ -125,8 +125,9 @@ Error wrong_platform(const std::string& ref, const std::string& has, const Platf
   return Error(
       "image " + ref + " is for " + has + ", not " + want.str(),
       want.architecture == "riscv64"
-          ? "c2w runs riscv64 images for now (amd64 images through an x86_64 core come later); "
-            "use an image with a linux/riscv64 variant, or choose another with --platform"
+          ? "c2w converts riscv64 images for now (--target-arch riscv64, the default); amd64 "
+            "images will come with --target-arch amd64 (an x86_64 emulator core). Use an image "
+            "with a linux/riscv64 variant"
           : "choose the platform with --platform OS/ARCH");
 }
 
