@@ -2,12 +2,15 @@
 //
 //   c2w-emu --kernel Image [--initrd rootfs.cpio] [--append "..."] [--memory 256M]
 //           [--port NAME=PATH|-]... [--snapshot-at TEXT --snapshot FILE] [--restore FILE]
-//           [--timeout SECONDS] [--no-rng]
+//           [--timeout SECONDS] [--no-rng] [--share TAG=DIR[,ro]]...
 //
 // Ports: virtio console port 0 is a console (hvc1 in the guest) whose output goes to stdout;
 // each --port adds a named port (port 1, 2, ...). NAME=- connects it to stdin/stdout in place
 // of the SBI console; NAME=PATH sends its output to PATH and, if PATH is a FIFO, socket or
 // terminal, feeds what PATH yields to the guest.
+// Shares: each --share serves host directory DIR (read-only with ,ro) to the guest as virtio-9p
+// mount tag TAG (`mount -t 9p -o trans=virtio,version=9p2000.L TAG /mnt`). A --restore needs
+// the same --share flags, in the same order, as the run that wrote the snapshot.
 // Exit status: the guest's (SBI system reset), 2 on a kernel panic, 3 on an emulator error,
 // 124 when --timeout expires, 64 on bad usage.
 #include <fcntl.h>
@@ -25,7 +28,9 @@
 #include <vector>
 
 #include "emulators/common/host.h"
+#include "emulators/p9/posix_fs.h"
 #include "emulators/riscv64/machine.h"
+#include "emulators/virtio/p9_device.h"
 
 namespace {
 
@@ -39,7 +44,7 @@ constexpr uint64_t kSlice = 5'000'000;  // instructions between looks at host in
   std::fprintf(stderr,
                "c2w-emu: %s\nusage: c2w-emu --kernel Image [--initrd FILE] [--append ARGS] "
                "[--memory SIZE] [--port NAME=PATH|-]... [--snapshot-at TEXT --snapshot FILE] "
-               "[--restore FILE] [--timeout SECONDS] [--no-rng]\n",
+               "[--restore FILE] [--timeout SECONDS] [--no-rng] [--share TAG=DIR[,ro]]...\n",
                why);
   std::exit(64);
 }
@@ -87,6 +92,32 @@ struct PortBinding {
   int index = -1;  // machine port index
 };
 
+struct Share {
+  std::string tag, dir;
+  bool read_only = false;
+};
+
+// Bound virtio-9p devices for the --share flags; false (after a message) if a DIR cannot be
+// served.
+bool make_shares(const std::vector<Share>& shares,
+                 std::vector<std::unique_ptr<c2w::virtio::Device>>* out) {
+  for (const Share& s : shares) {
+    auto dev = c2w::virtio::P9Device::create(s.tag);
+    std::unique_ptr<c2w::p9::PosixFs> fs;
+    int err = c2w::p9::PosixFs::create_share(s.dir.c_str(), &fs);
+    c2w::p9::ServerOptions opts;
+    opts.read_only = s.read_only;
+    if (err == 0) err = dev->bind(std::move(fs), opts);
+    if (err != 0) {
+      std::fprintf(stderr, "c2w-emu: cannot share %s as %s: %s\n", s.dir.c_str(), s.tag.c_str(),
+                   std::strerror(err));  // Linux errno values, as on this host
+      return false;
+    }
+    out->push_back(std::move(dev));
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +126,7 @@ int main(int argc, char** argv) {
   double timeout_s = 0;
   bool rng = true;
   std::vector<PortBinding> ports;
+  std::vector<Share> shares;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -114,6 +146,20 @@ int main(int argc, char** argv) {
       const size_t eq = v.find('=');
       if (eq == std::string::npos || eq == 0) usage("--port wants NAME=PATH or NAME=-");
       ports.push_back({v.substr(0, eq), v.substr(eq + 1)});
+    } else if (a == "--share") {
+      std::string v = value();
+      Share sh;
+      if (v.size() > 3 && v.compare(v.size() - 3, 3, ",ro") == 0)
+        sh.read_only = true, v.resize(v.size() - 3);
+      const size_t eq = v.find('=');
+      if (eq == std::string::npos || eq + 1 == v.size() ||
+          !c2w::virtio::P9Device::valid_tag(v.substr(0, eq)))
+        usage("--share wants TAG=DIR[,ro] with a TAG of 1 to 255 bytes");
+      sh.tag = v.substr(0, eq);
+      sh.dir = v.substr(eq + 1);
+      for (const Share& o : shares)
+        if (o.tag == sh.tag) usage(("--share tag " + sh.tag + " given twice").c_str());
+      shares.push_back(sh);
     } else if (a == "--snapshot-at")
       marker = value();
     else if (a == "--snapshot")
@@ -133,6 +179,8 @@ int main(int argc, char** argv) {
   c2w::emu::PosixHost host;
   std::string error;
   std::unique_ptr<Machine> m;
+  std::vector<std::unique_ptr<c2w::virtio::Device>> extra;
+  if (!make_shares(shares, &extra)) return 3;
   if (!restore_path.empty()) {
     std::vector<uint8_t> snap;
     if (!read_file(restore_path, &snap)) {
@@ -140,7 +188,7 @@ int main(int argc, char** argv) {
                    std::strerror(errno));
       return 3;
     }
-    m = Machine::restore(snap.data(), snap.size(), host, &error);
+    m = Machine::restore(snap.data(), snap.size(), host, &error, std::move(extra));
   } else {
     MachineConfig config;
     config.ram_size = memory;
@@ -156,6 +204,7 @@ int main(int argc, char** argv) {
     }
     config.ports.push_back({"", true});
     for (const PortBinding& p : ports) config.ports.push_back({p.name, false});
+    config.extra_devices = std::move(extra);
     m = Machine::create(std::move(config), host, &error);
   }
   if (!m) {

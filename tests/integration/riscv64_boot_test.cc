@@ -16,56 +16,13 @@
 #include <string>
 
 #include "oci/sha256.h"
+#include "tests/integration/riscv64_boot_support.h"
 #include "tests/support/newc.h"
 #include "tests/support/process.h"
 
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string kernel_path() {
-  const char* k = std::getenv("C2W_KERNEL");
-  return k && *k ? k : C2W_KERNEL_IMAGE;
-}
-
-fs::path busybox_root() {
-  const char* f = std::getenv("C2W_FIXTURES");
-  return fs::path(f ? f : "") / "busybox" / "rootfs";
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-struct ShellRun {
-  int status = -1;
-  std::string out, err;
-  double seconds = 0;
-};
-
-// Runs a shell command line with stdout and stderr captured separately.
-ShellRun shell(const std::string& cmd, const fs::path& dir) {
-  const fs::path out = dir / "stdout", err = dir / "stderr";
-  const auto start = std::chrono::steady_clock::now();
-  const int rc = std::system(("( " + cmd + " ) >" + out.string() + " 2>" + err.string()).c_str());
-  ShellRun r;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
-}
-
-std::string q(const std::string& s) {
-  return "'" + s + "'";
-}
-
-const char kMounts[] =
-    "export PATH=/bin:/sbin:/usr/bin:/usr/sbin\n"
-    "mount -t proc proc /proc\n"
-    "mount -t sysfs sys /sys\n"
-    "mount -t devtmpfs dev /dev\n";
+using namespace c2w::testing::boot;
 
 const char kBootInit[] =
     "busybox sh -c 'echo ok; ls /'\n"
@@ -76,28 +33,8 @@ const char kBootInit[] =
     "echo \"random bytes $(head -c 8 /dev/hwrng | wc -c)\"\n"
     "poweroff -f\n";
 
-class BootTest : public ::testing::Test {
+class BootTest : public BootFixture {
  protected:
-  void SetUp() override {
-    if (!fs::exists(kernel_path()))
-      GTEST_FAIL() << "no riscv64 kernel Image at " << kernel_path()
-                   << ": set C2W_KERNEL to a Linux 6.1 Image built with kernel/riscv64.config";
-    if (!fs::exists(busybox_root() / "bin" / "busybox"))
-      GTEST_FAIL() << "no busybox fixture at " << busybox_root() << " (ctest runs fixtures.build)";
-  }
-  fs::path initramfs(const std::string& init) {
-    const fs::path p = tmp.path() / "rootfs.cpio";
-    const std::vector<uint8_t> data =
-        c2w::testing::busybox_initramfs(busybox_root(), kMounts + init);
-    std::ofstream(p, std::ios::binary)
-        .write(reinterpret_cast<const char*>(data.data()),
-               static_cast<std::streamsize>(data.size()));
-    return p;
-  }
-  std::string emu(const std::string& args) {
-    return std::string(C2W_EMU_PATH) + " --append 'console=hvc0 earlycon=sbi' --memory 256M " +
-           "--timeout 300 " + args;
-  }
   static void expect_busybox_ran(std::string out) {
     // Terminal line endings differ (qemu's UART adds its own \r): compare lines.
     std::erase(out, '\r');
@@ -109,8 +46,6 @@ class BootTest : public ::testing::Test {
     // The kernel config has no RTC sysfs or /dev interface, so only the probe is visible.
     EXPECT_NE(out.find("goldfish_rtc 101000.rtc: registered as rtc0"), std::string::npos) << out;
   }
-
-  c2w::testing::TempDir tmp{"c2w-boot"};
 };
 
 TEST_F(BootTest, BusyboxOnC2wEmu) {
