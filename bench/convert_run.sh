@@ -51,7 +51,7 @@ for image in "${images[@]}"; do
   printf '%-8s %-28s %8sMB\n' "$image" "out.wasm" "$(( $(stat -c %s "$out") >> 20 ))"
   "$root/tools/wasmedge" compile "$out" "$work/$image.aot.wasm" >/dev/null 2>&1
   native=$(timed 5 "$vm" run --restore "$work/boot-$image/snapshot.c2wsnap" -- echo hello)
-  node=$(timed 5 node "$root/tools/c2w-run.mjs" "$out" -- echo hello)
+  node=$(timed 5 node --no-warnings "$root/tools/c2w-run.mjs" "$out" -- echo hello)
   edge=$(timed 5 "$root/tools/wasmedge" "$work/$image.aot.wasm" echo hello)
   printf '%-8s %-28s %9ss\n' "$image" "echo hello, native runner" "$native"
   printf '%-8s %-28s %9ss  (%.1fx native)\n' "$image" "echo hello, node" "$node" "$(echo "$node / $native" | bc -l)"

@@ -54,7 +54,17 @@ cache::Record SnapshotBootOp::run(const v1::Op& op, solver::OpContext& ctx) {
   const int rc = run_process(argv, po);
   if (rc != 0) {
     std::string lines;
-    for (const std::string& l : tail) lines += "\n    " + l;
+    bool too_small = false;
+    for (const std::string& l : tail) {
+      lines += "\n    " + l;
+      too_small = too_small || l.find("Initramfs unpacking failed: write error") != std::string::npos;
+    }
+    if (too_small)
+      throw Error("snapshot-boot: the image does not fit in the guest's " +
+                      std::to_string(spec.memory_bytes() >> 20) +
+                      " MiB of RAM (the kernel could not unpack the initramfs)",
+                  "give the guest more memory, e.g. --build-arg MEMORY=" +
+                      std::to_string(2 * (spec.memory_bytes() >> 20)) + "M");
     const std::string why = rc == 124 ? "the guest did not become ready in time"
                             : rc > 128 ? "the emulator was killed by signal " + std::to_string(rc - 128)
                                        : "the guest did not become ready";

@@ -153,7 +153,7 @@ class ContainerTest : public ::testing::TestWithParam<Runner> {
         for (const std::string& e : o.env) cmd += " --env " + q(e);
         break;
       case Runner::kNode:
-        cmd = "node " + q(std::string(C2W_SOURCE_DIR) + "/tools/c2w-run.mjs") + " " +
+        cmd = "node --no-warnings " + q(std::string(C2W_SOURCE_DIR) + "/tools/c2w-run.mjs") + " " +
               q(g_converted->wasm.at(image).string());
         for (const auto& [h, g] : o.dirs) cmd += " --dir " + q(h + "::" + g);
         for (const std::string& e : o.env) cmd += " --env " + q(e);
@@ -265,6 +265,15 @@ TEST_P(ContainerTest, HelloImageConfig) {
   EXPECT_EQ(r.err, "to-stderr\n");
 }
 
+TEST_P(ContainerTest, KernelPanicEndsTheModuleWithAClearLine) {
+  // Out of memory with panic_on_oom: the guest kernel panics (and resets at once, panic=-1).
+  const Run r = run("busybox", {"sh", "-c", "echo 1 > /proc/sys/vm/panic_on_oom && tail /dev/zero"});
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_NE(r.err.find("c2w: the guest kernel panicked: Kernel panic - not syncing: Out of memory"),
+            std::string::npos)
+      << r.err;
+}
+
 // An interactive shell on a terminal: the prompt appears, a command is answered, `exit` ends
 // the module with the shell's status.
 class Pty {
@@ -334,7 +343,7 @@ TEST_P(ContainerTest, InteractiveShellOnATerminal) {
       cmd = q(C2W_VM_PATH) + " run --restore " + q(g_converted->snapshot.at("busybox").string());
       break;
     case Runner::kNode:
-      cmd = "node " + q(std::string(C2W_SOURCE_DIR) + "/tools/c2w-run.mjs") + " " +
+      cmd = "node --no-warnings " + q(std::string(C2W_SOURCE_DIR) + "/tools/c2w-run.mjs") + " " +
             q(g_converted->wasm.at("busybox").string());
       break;
     case Runner::kWasmEdge:
