@@ -10,8 +10,7 @@ namespace c2w::pack {
 namespace {
 
 constexpr uint64_t kWasmPage = 65536;
-constexpr uint64_t kMaxWasmPages = 65536;  // 4 GiB of wasm32 memory
-constexpr uint64_t k4GiB = uint64_t{1} << 32;
+constexpr uint64_t kMiB = uint64_t{1} << 20;
 
 std::string hex(uint64_t v) {
   static const char digits[] = "0123456789abcdef";
@@ -21,6 +20,13 @@ std::string hex(uint64_t v) {
   return "0x" + s;
 }
 
+// "256 MiB", "12 KiB", "100 bytes": sizes as a user sets them.
+std::string size_text(uint64_t bytes) {
+  if (bytes && bytes % kMiB == 0) return std::to_string(bytes / kMiB) + " MiB";
+  if (bytes && bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
 uint32_t get_u32(const Bytes& b, size_t at) {
   return b[at] | b[at + 1] << 8 | b[at + 2] << 16 | static_cast<uint32_t>(b[at + 3]) << 24;
 }
@@ -28,6 +34,18 @@ uint32_t get_u32(const Bytes& b, size_t at) {
 void set_u32(Bytes& b, size_t at, uint64_t v) {
   for (unsigned i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
 }
+
+// The words of the pack info.
+enum : unsigned {
+  kWordMagic,
+  kWordVersion,
+  kWordRamBase,
+  kWordRamCapacity,
+  kWordStateAddr,
+  kWordStateCapacity,
+  kWordRamSize,
+  kWordStateLen,
+};
 
 // The address c2w_pack_info exports: an i32 constant global defined by the module.
 bool pack_info_address(const Module& m, uint32_t* address, std::string* error) {
@@ -56,10 +74,11 @@ bool pack_info_address(const Module& m, uint32_t* address, std::string* error) {
   return true;
 }
 
-// Checks the runtime's existing data segments and finds the pack info words in them: returns
-// the position of word 0 in the data section's payload.
-bool find_pack_info(const Section& data, const std::vector<DataSegment>& segments, uint32_t address,
-                    uint64_t ram_base, size_t* at, std::string* error) {
+// Checks that the runtime's active data segments sit at constant addresses inside its initial
+// memory and finds the pack info words in them: returns the position of word 0 in the data
+// section's payload.
+bool find_pack_info(const std::vector<DataSegment>& segments, uint32_t address,
+                    uint64_t memory_bytes, size_t* at, std::string* error) {
   bool found = false;
   for (size_t i = 0; i < segments.size(); ++i) {
     const DataSegment& d = segments[i];
@@ -70,35 +89,89 @@ bool find_pack_info(const Section& data, const std::vector<DataSegment>& segment
                       "linked runtime)",
              false;
     const uint64_t begin = *d.offset, end = begin + d.init_size;
-    if (end > ram_base)
+    if (end > memory_bytes)
       return *error = "runtime data segment " + std::to_string(i) + " ends at " + hex(end) +
-                      ", beyond the runtime's initial memory (" + hex(ram_base) + ")",
+                      ", beyond the runtime's initial memory (" + hex(memory_bytes) + ")",
              false;
     if (!found && begin <= address && uint64_t{address} + 4 * kPackInfoWords <= end) {
       *at = d.init_start + (address - begin);
       found = true;
     }
   }
-  const std::string not_runtime = "not a c2w runtime module: ";
   if (!found)
-    return *error = not_runtime + "no active data segment holds " + kPackInfoExport + " at " +
-                    hex(address),
+    return *error = std::string("not a c2w runtime module: no active data segment holds ") +
+                    kPackInfoExport + " at " + hex(address),
            false;
-  const uint32_t magic = get_u32(data.payload, *at), version = get_u32(data.payload, *at + 4);
-  if (magic != kPackInfoMagic)
-    return *error = not_runtime + kPackInfoExport + " has magic " + hex(magic) + ", not " +
-                    hex(kPackInfoMagic) + " (\"C2WP\")",
+  return true;
+}
+
+// One of the two regions the runtime reserves.
+struct Region {
+  const char* name = "";  // "RAM region", "state region"
+  uint64_t begin = 0, size = 0;
+  uint64_t end() const { return begin + size; }
+  std::string text() const {
+    return std::string(name) + " [" + hex(begin) + ", " + hex(end()) + ")";
+  }
+};
+
+bool overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size) {
+  return a_size && b_size && a < b + b_size && b < a + a_size;
+}
+
+// Version, not yet packed, and the two regions placed where pack can fill them.
+bool check_pack_info(const Bytes& payload, size_t at, const std::vector<DataSegment>& segments,
+                     uint64_t memory_bytes, Region* ram, Region* state, std::string* error) {
+  auto word = [&](unsigned w) { return get_u32(payload, at + 4 * w); };
+  const std::string info = kPackInfoExport;
+  if (word(kWordMagic) != kPackInfoMagic)
+    return *error = "not a c2w runtime module: " + info + " has magic " + hex(word(kWordMagic)) +
+                    ", not " + hex(kPackInfoMagic) + " (\"C2WP\")",
+           false;
+  const uint32_t version = word(kWordVersion);
+  if (version == 1)
+    return *error = "the runtime's " + info +
+                    " is version 1: that runtime has pack raise its memory and put the machine "
+                    "above it, where its C library's malloc overwrites it; this pack needs "
+                    "version 2 (RAM and state in regions the runtime reserves): use the runtime "
+                    "built with this c2w",
            false;
   if (version != kPackInfoVersion)
-    return *error = std::string("the runtime's ") + kPackInfoExport + " is version " +
-                    std::to_string(version) + "; this pack writes version 1 (use the runtime " +
-                    "built with this c2w)",
+    return *error = "the runtime's " + info + " is version " + std::to_string(version) +
+                    "; this pack reads version " + std::to_string(kPackInfoVersion) +
+                    " (use the runtime built with this c2w)",
            false;
-  for (unsigned w = 2; w < 6; ++w)
-    if (get_u32(data.payload, *at + 4 * w) != 0)
-      return *error = "the runtime module is already packed (its " + std::string(kPackInfoExport) +
-                      " holds a RAM layout); pack the runtime " + "as built",
+  if (word(kWordRamSize) != 0 || word(kWordStateLen) != 0)
+    return *error = "the runtime module is already packed (its " + info +
+                    " holds a machine's RAM size and state length); pack the runtime as built",
+           false;
+  *ram = {"RAM region", word(kWordRamBase), word(kWordRamCapacity)};
+  *state = {"state region", word(kWordStateAddr), word(kWordStateCapacity)};
+  if (ram->begin % kRamBaseAlign)
+    return *error = "its " + ram->text() + " is not " + std::to_string(kRamBaseAlign) +
+                    "-aligned (" + info + " word 2)",
+           false;
+  if (state->begin % kStateAddrAlign)
+    return *error = "its " + state->text() + " is not " + std::to_string(kStateAddrAlign) +
+                    "-aligned (" + info + " word 4)",
+           false;
+  for (const Region* r : {ram, state})
+    if (r->end() > memory_bytes)
+      return *error = "its " + r->text() + " ends beyond its initial memory (" + hex(memory_bytes) +
+                      "): the region must be a .bss array of the runtime",
              false;
+  if (overlap(ram->begin, ram->size, state->begin, state->size))
+    return *error = "its " + ram->text() + " and " + state->text() + " overlap", false;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const DataSegment& d = segments[i];
+    if (d.mode == 1) continue;
+    for (const Region* r : {ram, state})
+      if (overlap(r->begin, r->size, *d.offset, d.init_size))
+        return *error = "its " + r->text() + " overlaps its data segment " + std::to_string(i) +
+                        " [" + hex(*d.offset) + ", " + hex(*d.offset + uint64_t{d.init_size}) +
+                        "): the region must be a zero-initialized (.bss) array",
+               false;
+  }
   return true;
 }
 
@@ -160,12 +233,12 @@ void append_ram_segments(Bytes& out, const std::vector<Run>& runs,
 struct Runtime {
   Module module;
   Limits limits;
-  Section* memory = nullptr;
   Section* data = nullptr;
   Section* datacount = nullptr;  // optional
   std::vector<DataSegment> segments;
   size_t info_at = 0;  // word 0 of the pack info in data->payload
-  uint64_t ram_base() const { return uint64_t{limits.min} * kWasmPage; }
+  Region ram, state;
+  uint64_t memory_bytes() const { return uint64_t{limits.min} * kWasmPage; }
 };
 
 bool read_runtime(std::span<const uint8_t> wasm, Runtime* rt, std::string* error) {
@@ -179,16 +252,19 @@ bool read_runtime(std::span<const uint8_t> wasm, Runtime* rt, std::string* error
                "it imports its memory; pack needs a module that defines it (link without "
                "--import-memory)",
            false;
-  rt->memory = m.find(kMemorySection);
-  if (!rt->memory) return *error = "it has no memory", false;
-  if (!decode_memory(*rt->memory, &rt->limits, error)) return false;
+  const Section* memory = m.find(kMemorySection);
+  if (!memory) return *error = "it has no memory", false;
+  if (!decode_memory(*memory, &rt->limits, error)) return false;
 
   uint32_t info_address = 0;
   if (!pack_info_address(m, &info_address, error)) return false;
   rt->data = m.find(kDataSection);  // the pack info is in it, so it exists in a runtime
   if (!rt->data) return *error = "not a c2w runtime module: it has no data section", false;
   if (!decode_data(*rt->data, &rt->segments, error)) return false;
-  if (!find_pack_info(*rt->data, rt->segments, info_address, rt->ram_base(), &rt->info_at, error))
+  if (!find_pack_info(rt->segments, info_address, rt->memory_bytes(), &rt->info_at, error))
+    return false;
+  if (!check_pack_info(rt->data->payload, rt->info_at, rt->segments, rt->memory_bytes(), &rt->ram,
+                       &rt->state, error))
     return false;
   rt->datacount = m.find(kDataCountSection);
   uint32_t declared = 0;
@@ -200,23 +276,26 @@ bool read_runtime(std::span<const uint8_t> wasm, Runtime* rt, std::string* error
   return true;
 }
 
-// Where the machine goes: RAM at the runtime's initial memory size, the state right after.
+// The machine in the runtime's regions: RAM and state must fit their capacities.
 bool plan_layout(const Runtime& rt, const SplitSnapshot& snap, PackReport* r, std::string* error) {
-  r->ram_base = rt.ram_base();
+  r->ram_base = rt.ram.begin;
+  r->ram_capacity = rt.ram.size;
+  r->state_addr = rt.state.begin;
+  r->state_capacity = rt.state.size;
   r->ram_size = snap.ram_size;
   r->state_len = snap.state.size();
-  r->state_addr = (r->ram_base + snap.ram_size + 15) & ~uint64_t{15};
-  r->memory_pages_before = rt.limits.min;
-  const uint64_t pages = (r->state_addr + r->state_len + kWasmPage - 1) / kWasmPage;
-  if (snap.ram_size >= k4GiB || pages > kMaxWasmPages)
-    return *error =
-               "the machine does not fit in wasm32 memory: " + std::to_string(snap.ram_size >> 20) +
-               " MiB of guest RAM and " + std::to_string(r->state_len) +
-               " bytes of state above the runtime's " + std::to_string(r->ram_base >> 20) +
-               " MiB need " + std::to_string(pages) +
-               " 64-KiB pages, more than 65536 (4 GiB); give the machine less RAM",
+  r->memory_pages_before = r->memory_pages_after = rt.limits.min;
+  if (r->ram_size > r->ram_capacity)
+    return *error = "the machine has " + size_text(r->ram_size) +
+                    " of RAM but this runtime holds at most " + size_text(r->ram_capacity) +
+                    ": lower MEMORY in the recipe",
            false;
-  r->memory_pages_after = static_cast<uint32_t>(pages);
+  if (r->state_len > r->state_capacity)
+    return *error = "the machine's state takes " + std::to_string(r->state_len) +
+                    " bytes but this runtime reserves " + std::to_string(r->state_capacity) +
+                    " bytes for it (" + kPackInfoExport +
+                    " word 5): build the runtime with a larger state region",
+           false;
   return true;
 }
 
@@ -224,8 +303,9 @@ bool plan_layout(const Runtime& rt, const SplitSnapshot& snap, PackReport* r, st
 
 bool pack(std::span<const uint8_t> runtime_wasm, std::span<const uint8_t> snapshot,
           const PackOptions& options, PackResult* out, std::string* error) {
-  PackReport& report = out->report;
-  report = {};
+  out->report = {};
+  out->wasm.clear();
+  PackReport report;
   Runtime rt;
   SplitSnapshot snap;
   std::string why;
@@ -260,10 +340,8 @@ bool pack(std::span<const uint8_t> runtime_wasm, std::span<const uint8_t> snapsh
   const size_t body = segments.front().start;  // where the old segments begin
   const size_t info = payload.size() + (rt.info_at - body);
   payload.insert(payload.end(), old.begin() + body, old.end());
-  set_u32(payload, info + 8, report.ram_base);
-  set_u32(payload, info + 12, report.ram_size);
-  set_u32(payload, info + 16, report.state_addr);
-  set_u32(payload, info + 20, report.state_len);
+  set_u32(payload, info + 4 * kWordRamSize, report.ram_size);
+  set_u32(payload, info + 4 * kWordStateLen, report.state_len);
   append_ram_segments(payload, runs, snap.pages, report.ram_base);
   put_active_segment(payload, static_cast<uint32_t>(report.state_addr), snap.state);
   rt.data->payload = std::move(payload);
@@ -271,13 +349,10 @@ bool pack(std::span<const uint8_t> runtime_wasm, std::span<const uint8_t> snapsh
     rt.datacount->payload.clear();
     put_uleb(rt.datacount->payload, total);
   }
-
-  Limits limits = rt.limits;
-  limits.min = report.memory_pages_after;
-  if (limits.max && *limits.max < limits.min) limits.max = limits.min;
-  rt.memory->payload = encode_memory(limits);
+  // The memory section stays as linked: the regions are inside the initial memory.
 
   out->wasm = write_module(rt.module);
+  out->report = report;
   return true;
 }
 

@@ -1,6 +1,7 @@
-// The contract between pack and the emulator: a real machine's snapshot, packed, instantiated
-// (data segments applied to linear memory), restored with Machine::restore(state, ram =
-// ram_base) continues exactly like the machine that was never stopped.
+// The contract between pack and the emulator: a real machine's snapshot, packed into a
+// runtime's reserved regions, instantiated (data segments applied to linear memory), restored
+// with Machine::restore(state, ram = ram_base) continues exactly like the machine that was
+// never stopped.
 #include "ops/pack/pack_module.h"
 #include "tests/unit/pack_testutil.h"
 #include "tests/unit/riscv64_machine_harness.h"
@@ -48,13 +49,17 @@ TEST_F(MachineTest, PackedSnapshotRestoresFromPreloadedRam) {
 
   c2w::pack::PackResult packed;
   std::string err;
-  ASSERT_TRUE(c2w::pack::pack(packtest::build_runtime(), snap, {}, &packed, &err)) << err;
+  packtest::RuntimeSpec spec;
+  spec.ram_capacity = 40 << 20;  // the machine has 32 MiB
+  ASSERT_TRUE(c2w::pack::pack(packtest::build_runtime(spec), snap, {}, &packed, &err)) << err;
   const c2w::pack::PackReport& r = packed.report;
   EXPECT_GT(r.pages_stored, 100u);  // the scribbled pages, the kernel, the device tree
   EXPECT_LT(r.state_len, 64u << 10);
   packtest::Image image;
   ASSERT_TRUE(packtest::instantiate(packed.wasm, &image, &err)) << err;
   ASSERT_EQ(r.ram_size, a->ram_size());
+  ASSERT_EQ(r.ram_base, spec.ram_base);
+  ASSERT_EQ(image.limits.min, spec.memory_pages()) << "the memory is the runtime's, as linked";
   uint8_t* ram = image.memory.data() + r.ram_base;
   ASSERT_EQ(std::memcmp(ram, a->bus().ram(), r.ram_size), 0) << "RAM in the image is the machine's";
   a.reset();

@@ -1,6 +1,7 @@
-// pack(): runtime module + snapshot -> a module whose data segments put the RAM pages at
-// ram_base and the state at state_addr. Outputs are checked by decoding them (and, in the node
-// tests, by instantiating them in V8 and reading memory through the module's own code).
+// pack(): runtime module + snapshot -> a module whose data segments put the RAM pages in the
+// runtime's RAM region (at ram_base) and the state in its state region (at state_addr), with
+// the memory limits as linked. Outputs are checked by decoding them (and, in the node tests, by
+// instantiating them in V8 and reading memory through the module's own code).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -65,42 +66,51 @@ void expect_machine_in_memory(const Packed& p, uint64_t ram_size,
   EXPECT_TRUE(std::equal(want_state.begin(), want_state.end(), mem.begin() + r.state_addr));
 }
 
-TEST(Pack, PlacesPagesAndStateAndPatchesPackInfo) {
-  const RuntimeSpec spec;
+std::vector<uint32_t> info_words(const Bytes& mem, uint32_t address) {
+  std::vector<uint32_t> w;
+  for (unsigned i = 0; i < kPackInfoWords; ++i) w.push_back(word(mem, address + 4 * i));
+  return w;
+}
+
+TEST(Pack, PlacesPagesAndStateInTheRuntimesRegions) {
+  const RuntimeSpec spec;  // RAM region 0x10000 + 16 MiB, state region right after it
   const std::vector<uint32_t> pages = {0, 1, 2, 10, 200, 255};
   const Packed p = pack_ok(build_runtime(spec), build_snapshot(kMiB, pages));
   const PackReport& r = p.result.report;
-  EXPECT_EQ(r.ram_base, 2 * 65536u);
+  const uint64_t state_len = build_snapshot(kMiB, {}).size();
+  EXPECT_EQ(r.ram_base, 0x10000u);
+  EXPECT_EQ(r.ram_capacity, 16 * kMiB);
+  EXPECT_EQ(r.state_addr, 0x1010000u);
+  EXPECT_EQ(r.state_capacity, 0x10000u);
   EXPECT_EQ(r.ram_size, kMiB);
-  EXPECT_EQ(r.state_addr, r.ram_base + kMiB);
-  EXPECT_EQ(r.state_len, build_snapshot(kMiB, {}).size());
+  EXPECT_EQ(r.state_len, state_len);
   EXPECT_EQ(r.pages_stored, 6u);
   EXPECT_EQ(r.page_bytes, 6 * 4096u);
   EXPECT_EQ(r.zero_fill_bytes, 0u);
   EXPECT_EQ(r.segments_before, 2u);
   EXPECT_EQ(r.segments_added, 5u);  // pages 0-2, 10, 200, 255, state
-  EXPECT_EQ(r.memory_pages_before, 2u);
-  EXPECT_EQ(r.memory_pages_after, (r.state_addr + r.state_len + 65535) / 65536);
-  EXPECT_EQ(p.image.limits.min, r.memory_pages_after);
-  EXPECT_FALSE(p.image.limits.max);
+  EXPECT_EQ(r.memory_pages_before, spec.memory_pages());
+  EXPECT_EQ(r.memory_pages_after, spec.memory_pages());
 
   const auto& segs = p.image.segments;
   ASSERT_EQ(segs.size(), 7u);
-  const std::vector<std::pair<uint64_t, uint64_t>> want = {{r.ram_base, 3 * 4096},
-                                                           {r.ram_base + 10 * 4096, 4096},
-                                                           {r.ram_base + 200 * 4096, 4096},
-                                                           {r.ram_base + 255 * 4096, 4096},
-                                                           {r.state_addr, r.state_len}};
+  const std::vector<std::pair<uint64_t, uint64_t>> want = {{0x10000, 3 * 4096},
+                                                           {0x10000 + 10 * 4096, 4096},
+                                                           {0x10000 + 200 * 4096, 4096},
+                                                           {0x10000 + 255 * 4096, 4096},
+                                                           {0x1010000, state_len}};
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(segs[2 + i].offset, want[i].first) << i;
     EXPECT_EQ(segs[2 + i].init_size, want[i].second) << i;
   }
   expect_machine_in_memory(p, kMiB, pages);
 
+  // Words 0..5 as the runtime set them, 6 and 7 written by pack.
   const Bytes& mem = p.image.memory;
   const std::vector<uint32_t> info = {
-      kPackInfoMagic, 1, 0x20000, 0x100000, 0x120000, static_cast<uint32_t>(r.state_len), 0, 0};
-  for (unsigned w = 0; w < 8; ++w) EXPECT_EQ(word(mem, spec.info_address + 4 * w), info[w]) << w;
+      kPackInfoMagic, 2,       0x10000,           16 << 20,
+      0x1010000,      0x10000, uint32_t{1} << 20, static_cast<uint32_t>(state_len)};
+  EXPECT_EQ(info_words(mem, spec.info_address), info);
   EXPECT_EQ(word(mem, spec.info_address - 4), 0xeeeeeeeeu) << "bytes around the info untouched";
   EXPECT_EQ(word(mem, spec.info_address + 32), 0xeeeeeeeeu);
   EXPECT_EQ(std::string(mem.begin() + 1024, mem.begin() + 1029), "hello");
@@ -111,6 +121,29 @@ TEST(Pack, PlacesPagesAndStateAndPatchesPackInfo) {
   ASSERT_TRUE(split_snapshot({mem.data() + r.state_addr, r.state_len}, &state, &err)) << err;
   EXPECT_EQ(state.ram_size, kMiB);
   EXPECT_TRUE(state.pages.empty());
+}
+
+TEST(Pack, WritesRamSizeAndStateLengthIntoTheInfo) {
+  RuntimeSpec spec;
+  spec.info_address = 0x2000;
+  spec.state_addr = 0x3000;  // below the RAM region this time
+  spec.state_capacity = 0x1000;
+  spec.ram_base = 0x40000;
+  spec.ram_capacity = 3 * kMiB;
+  const Bytes runtime = build_runtime(spec);
+  for (const uint64_t ram : {kMiB, 2 * kMiB + 4096, 3 * kMiB}) {
+    const Packed p = pack_ok(runtime, build_snapshot(ram, {1}));
+    const std::vector<uint32_t> words = info_words(p.image.memory, spec.info_address);
+    ASSERT_EQ(words.size(), 8u);
+    EXPECT_EQ(words[2], 0x40000u);
+    EXPECT_EQ(words[3], 3 * kMiB);
+    EXPECT_EQ(words[4], 0x3000u);
+    EXPECT_EQ(words[5], 0x1000u);
+    EXPECT_EQ(words[6], ram);
+    EXPECT_EQ(words[7], build_snapshot(ram, {}).size());
+    EXPECT_EQ(p.image.segments.back().offset, 0x3000u);
+    expect_machine_in_memory(p, ram, {1});
+  }
 }
 
 TEST(Pack, CopiesOtherSectionsUnchanged) {
@@ -125,7 +158,7 @@ TEST(Pack, CopiesOtherSectionsUnchanged) {
   for (size_t i = 0; i < in.sections.size(); ++i) {
     const Section &a = in.sections[i], &b = out.sections[i];
     EXPECT_EQ(a.id, b.id);
-    if (a.id == kMemorySection || a.id == kDataSection) continue;
+    if (a.id == kDataSection) continue;
     EXPECT_EQ(a.payload, b.payload) << "section " << int{a.id};
     EXPECT_EQ(a.size_field, b.size_field) << "section " << int{a.id};
   }
@@ -218,15 +251,32 @@ TEST(Pack, ManyRunsUnderASmallLimit) {
   expect_machine_in_memory(p, 16 * kMiB, pages, 3);
 }
 
-TEST(Pack, RaisesMemoryMaxOnlyWhenNeeded) {
-  RuntimeSpec spec;
-  spec.max_pages = 3;
-  Packed p = pack_ok(build_runtime(spec), build_snapshot(kMiB, {0}));
-  EXPECT_EQ(p.image.limits.min, 19u);
-  EXPECT_EQ(p.image.limits.max, 19u);
-  spec.max_pages = 60000;
-  p = pack_ok(build_runtime(spec), build_snapshot(kMiB, {0}));
-  EXPECT_EQ(p.image.limits.max, 60000u);
+TEST(Pack, LeavesTheMemoryAsLinked) {
+  for (const std::optional<uint32_t> max :
+       {std::optional<uint32_t>(), std::optional<uint32_t>(300), std::optional<uint32_t>(65536)}) {
+    RuntimeSpec spec;
+    spec.max_pages = max;
+    spec.min_pages = 290;  // more than the regions need: the heap's room
+    const Bytes runtime = build_runtime(spec);
+    const Packed p = pack_ok(runtime, build_snapshot(16 * kMiB, {0, 4095}));
+    EXPECT_EQ(p.image.limits.min, 290u);
+    EXPECT_EQ(p.image.limits.max, max);
+    EXPECT_EQ(p.result.report.memory_pages_before, 290u);
+    EXPECT_EQ(p.result.report.memory_pages_after, 290u);
+    Module in, out;
+    std::string err;
+    ASSERT_TRUE(parse_module(runtime, &in, &err) && parse_module(p.result.wasm, &out, &err)) << err;
+    EXPECT_EQ(in.find(kMemorySection)->payload, out.find(kMemorySection)->payload);
+    // Every segment pack added lies inside the regions.
+    const PackReport& r = p.result.report;
+    for (size_t i = r.segments_before; i < p.image.segments.size(); ++i) {
+      const DataSegment& d = p.image.segments[i];
+      const uint64_t begin = *d.offset, end = begin + d.init_size;
+      const bool in_ram = begin >= r.ram_base && end <= r.ram_base + r.ram_capacity;
+      const bool in_state = begin >= r.state_addr && end <= r.state_addr + r.state_capacity;
+      EXPECT_TRUE(in_ram || in_state) << "segment " << i << " at " << begin;
+    }
+  }
 }
 
 TEST(Pack, UpdatesDataCountAndKeepsPassiveSegments) {
@@ -249,7 +299,7 @@ TEST(Pack, FindsTheInfoGlobalPastImportedGlobals) {
   RuntimeSpec spec;
   spec.import_global = true;
   const Packed p = pack_ok(build_runtime(spec), build_snapshot(kMiB, {1}));
-  EXPECT_EQ(word(p.image.memory, spec.info_address + 12), kMiB);
+  EXPECT_EQ(word(p.image.memory, spec.info_address + 24), kMiB);
 }
 
 TEST(Pack, RefusesModulesThatAreNotRuntimes) {
@@ -263,47 +313,267 @@ TEST(Pack, RefusesModulesThatAreNotRuntimes) {
   spec.magic = 0x12345678;
   EXPECT_NE(pack_error(build_runtime(spec), snap).find("has magic 0x12345678"), std::string::npos);
   spec = {};
-  spec.version = 2;
-  EXPECT_NE(pack_error(build_runtime(spec), snap).find("is version 2"), std::string::npos);
-  spec = {};
   spec.import_memory = true;
   EXPECT_NE(pack_error(build_runtime(spec), snap).find("imports its memory"), std::string::npos);
   spec = {};
   spec.min_pages = 1;
+  spec.ram_base = 0x8000;
+  spec.ram_capacity = 0x4000;
+  spec.state_capacity = 0x100;
   spec.info_address = 0x10000 - 16;  // the info's segment runs past the initial memory
   EXPECT_NE(pack_error(build_runtime(spec), snap).find("beyond the runtime's initial memory"),
             std::string::npos);
   EXPECT_NE(pack_error({0, 'a', 's', 'm', 1, 0, 0}, snap).find("runtime module: malformed"),
             std::string::npos);
-  // A packed module is not a runtime any more.
+}
+
+TEST(Pack, RefusesOtherPackInfoVersions) {
+  const Bytes snap = build_snapshot(kMiB, {1});
+  RuntimeSpec spec;
+  spec.version = 1;  // the layout that put RAM above the runtime's memory
+  const std::string v1 = pack_error(build_runtime(spec), snap);
+  EXPECT_EQ(v1.find("runtime module: the runtime's c2w_pack_info is version 1"), 0u) << v1;
+  EXPECT_NE(v1.find("this pack needs version 2"), std::string::npos) << v1;
+  EXPECT_NE(v1.find("malloc"), std::string::npos) << v1;
+  for (uint32_t version : {0u, 3u, 0x02000000u}) {
+    spec.version = version;
+    EXPECT_NE(pack_error(build_runtime(spec), snap)
+                  .find("is version " + std::to_string(version) + "; this pack reads version 2"),
+              std::string::npos)
+        << version;
+  }
+}
+
+TEST(Pack, RefusesAPackedRuntime) {
+  const Bytes snap = build_snapshot(kMiB, {1});
   const Packed once = pack_ok(build_runtime(), snap);
   EXPECT_NE(pack_error(once.result.wasm, snap).find("already packed"), std::string::npos);
-}
-
-TEST(Pack, RefusesMachinesThatDoNotFitIn4GiB) {
-  const Bytes runtime = build_runtime();  // 128 KiB
-  const uint64_t room = (uint64_t{1} << 32) - 0x20000;
-  // The largest RAM that fits: the state still needs its own 64 KiB page at the very top.
-  const Packed top = pack_ok(runtime, build_snapshot(room - 0x10000, {0}), {}, false);
-  EXPECT_EQ(top.result.report.memory_pages_after, 65536u);
-  EXPECT_EQ(top.result.report.state_addr, 0xffff0000u);
-  EXPECT_EQ(top.image.segments.back().offset, 0xffff0000u);
-  EXPECT_NE(pack_error(runtime, build_snapshot(room, {0})).find("does not fit in wasm32 memory"),
-            std::string::npos);
-  EXPECT_NE(pack_error(runtime, build_snapshot(uint64_t{1} << 32, {})).find("does not fit"),
-            std::string::npos);
-  EXPECT_NE(pack_error(runtime, build_snapshot(uint64_t{1} << 40, {})).find("does not fit"),
-            std::string::npos);
-}
-
-TEST(Pack, PlacesRamAbove2GiBWithSignedOffsets) {
   RuntimeSpec spec;
-  spec.min_pages = 32768;
+  spec.ram_size_word = 4096;  // word 6 alone
+  EXPECT_NE(pack_error(build_runtime(spec), snap).find("already packed"), std::string::npos);
+  spec = {};
+  spec.state_len_word = 1;  // word 7 alone
+  EXPECT_NE(pack_error(build_runtime(spec), snap).find("already packed"), std::string::npos);
+}
+
+TEST(Pack, RefusesRamBeyondTheRegionsCapacity) {
+  RuntimeSpec spec;
+  spec.ram_capacity = 256 * kMiB;
+  spec.min_pages = 4096 + 2;  // 256 MiB + the state region + data below
+  spec.state_addr = 0x1000;
+  spec.state_capacity = 0xf000 - 0x1000;
+  spec.info_address = 1024 + 16;
+  const Bytes runtime = build_runtime(spec);
+  EXPECT_EQ(pack_error(runtime, build_snapshot(512 * kMiB, {0})),
+            "the machine has 512 MiB of RAM but this runtime holds at most 256 MiB: lower MEMORY "
+            "in the recipe");
+  EXPECT_NE(pack_error(runtime, build_snapshot(256 * kMiB + 4096, {}))
+                .find("the machine has 262148 KiB of RAM but this runtime holds at most 256 MiB"),
+            std::string::npos);
+  // Exactly the capacity fits; the last page goes at the region's last 4 KiB.
+  const Packed full = pack_ok(runtime, build_snapshot(256 * kMiB, {65535}), {}, false);
+  EXPECT_EQ(full.image.segments[2].offset, 0x10000u + 256 * kMiB - 4096);
+  // Sizes beyond wasm32 are a capacity error too, not an overflow.
+  for (const uint64_t ram : {uint64_t{1} << 32, uint64_t{1} << 40, (uint64_t{1} << 32) + kMiB})
+    EXPECT_NE(pack_error(runtime, build_snapshot(ram, {})).find("lower MEMORY in the recipe"),
+              std::string::npos)
+        << ram;
+}
+
+TEST(Pack, RefusesAStateBeyondTheRegionsCapacity) {
+  const uint64_t state_len = build_snapshot(kMiB, {}).size();
+  RuntimeSpec spec;
+  spec.state_capacity = static_cast<uint32_t>(state_len) - 1;
+  EXPECT_EQ(pack_error(build_runtime(spec), build_snapshot(kMiB, {3})),
+            "the machine's state takes " + std::to_string(state_len) +
+                " bytes but this runtime reserves " + std::to_string(state_len - 1) +
+                " bytes for it (c2w_pack_info word 5): build the runtime with a larger state "
+                "region");
+  spec.state_capacity = static_cast<uint32_t>(state_len);
+  const Packed p = pack_ok(build_runtime(spec), build_snapshot(kMiB, {3}));
+  EXPECT_EQ(p.result.report.state_capacity, state_len);
+  expect_machine_in_memory(p, kMiB, {3});
+}
+
+TEST(Pack, RefusesRegionsOutsideTheInitialMemory) {
+  const Bytes snap = build_snapshot(kMiB, {1});
+  RuntimeSpec spec;
+  spec.ram_capacity = kMiB;
+  spec.state_capacity = 0x10000;
+  spec.min_pages = 0x120000 / 0x10000;  // the state region ends exactly at the memory's end
+  EXPECT_EQ(pack_error(build_runtime(spec), snap), "");
+  spec.min_pages = *spec.min_pages - 1;
+  EXPECT_EQ(pack_error(build_runtime(spec), snap),
+            "runtime module: its state region [0x110000, 0x120000) ends beyond its initial "
+            "memory (0x110000): the region must be a .bss array of the runtime");
+  spec.state_addr = 0x2000;  // the RAM region is then the one outside
+  spec.state_capacity = 0x1000;
+  spec.min_pages = 16;
+  EXPECT_NE(pack_error(build_runtime(spec), snap)
+                .find("its RAM region [0x10000, 0x110000) ends beyond its initial memory"),
+            std::string::npos);
+  spec = {};
+  spec.ram_base = 0xfffff000;  // the end wraps around 32 bits
+  spec.ram_capacity = 0x2000;
+  spec.state_addr = 0x2000;
+  spec.state_capacity = 0x1000;
+  spec.min_pages = 65536;
+  EXPECT_NE(pack_error(build_runtime(spec), snap)
+                .find("RAM region [0xfffff000, 0x100001000) ends beyond its initial memory"),
+            std::string::npos);
+}
+
+TEST(Pack, RefusesOverlappingRegions) {
+  const Bytes snap = build_snapshot(kMiB, {1});
+  RuntimeSpec spec;
+  spec.ram_capacity = kMiB;
+  spec.state_addr = 0x10000 + kMiB - 16;  // the RAM region's last 16 bytes
+  EXPECT_EQ(pack_error(build_runtime(spec), snap),
+            "runtime module: its RAM region [0x10000, 0x110000) and state region [0x10fff0, "
+            "0x11fff0) overlap");
+  spec.state_addr = 0;  // the state region starts below and ends inside it
+  spec.state_capacity = 0x10010;
+  EXPECT_NE(pack_error(build_runtime(spec), snap)
+                .find("its RAM region [0x10000, 0x110000) and state region [0x0, 0x10010) overlap"),
+            std::string::npos);
+  spec = {};
+  spec.ram_capacity = kMiB;
+  spec.state_addr = 0x10000 + kMiB;  // touching is fine
+  EXPECT_EQ(pack_error(build_runtime(spec), snap), "");
+}
+
+TEST(Pack, RefusesRegionsOverlappingTheRuntimesData) {
+  const Bytes snap = build_snapshot(kMiB, {1});
+  RuntimeSpec spec;
+  spec.ram_base = 0;  // covers "hello" at 1024 and the info segment
+  spec.ram_capacity = 2 * kMiB;
+  EXPECT_EQ(pack_error(build_runtime(spec), snap),
+            "runtime module: its RAM region [0x0, 0x200000) overlaps its data segment 0 [0x400, "
+            "0x405): the region must be a zero-initialized (.bss) array");
+  spec = {};
+  spec.state_addr = 0x1030;  // the last 8 bytes of the info segment [0x1008, 0x1038)
+  spec.state_capacity = 0x1000;
+  EXPECT_NE(pack_error(build_runtime(spec), snap)
+                .find("its state region [0x1030, 0x2030) overlaps its data segment 1 [0x1008, "
+                      "0x1038)"),
+            std::string::npos);
+  spec.state_addr = 0x200;  // ending where "hello" [0x400, 0x405) begins is fine
+  spec.state_capacity = 0x200;
+  EXPECT_EQ(pack_error(build_runtime(spec), snap), "");
+  spec.state_capacity = 0x201;  // one byte more is not
+  EXPECT_NE(
+      pack_error(build_runtime(spec), snap).find("overlaps its data segment 0 [0x400, 0x405)"),
+      std::string::npos);
+  spec = {};
+  spec.passive_segment = true;  // passive segments are not placed: they overlap nothing
+  spec.data_count = true;
+  EXPECT_EQ(pack_error(build_runtime(spec), snap), "");
+}
+
+TEST(Pack, RefusesMisalignedRegions) {
+  const Bytes snap = build_snapshot(kMiB, {1});
+  RuntimeSpec spec;
+  spec.ram_base = 0x10800;
+  EXPECT_NE(
+      pack_error(build_runtime(spec), snap)
+          .find("its RAM region [0x10800, 0x1010800) is not 4096-aligned (c2w_pack_info word 2)"),
+      std::string::npos);
+  spec = {};
+  spec.state_addr = 0x1010008;
+  EXPECT_NE(pack_error(build_runtime(spec), snap).find("is not 16-aligned (c2w_pack_info word 4)"),
+            std::string::npos);
+}
+
+TEST(Pack, ReportIsZeroWhenPackFails) {
+  PackResult r;
+  r.report.ram_size = 1;
+  r.wasm = {1, 2, 3};
+  std::string err;
+  RuntimeSpec spec;
+  spec.ram_capacity = kMiB;
+  EXPECT_FALSE(pack(build_runtime(spec), build_snapshot(2 * kMiB, {}), {}, &r, &err));
+  EXPECT_EQ(r.report.ram_size, 0u);
+  EXPECT_EQ(r.report.ram_base, 0u);
+  EXPECT_EQ(r.report.memory_pages_before, 0u);
+  EXPECT_TRUE(r.wasm.empty());
+}
+
+// Pack info words 2..5 from a hostile runtime: pack either refuses or places every segment
+// inside the initial memory, in the declared regions, clear of the runtime's own data.
+TEST(Pack, HostileRegionsNeverCrashOrEscape) {
+  std::mt19937 rng(2024);
+  const Bytes snap = build_snapshot(64 << 10, {0, 3, 15});
+  const std::vector<uint32_t> interesting = {
+      0,       16,         0x1000,     0x1008,     0x1030,     0x10000,   0x10010,
+      0x20000, 0x7ffff000, 0x80000000, 0xfffff000, 0xfffffff0, 0xffffffff};
+  // Mostly 4 KiB multiples inside the 256 KiB memory, nudged by a byte or 16 now and then.
+  auto pick = [&] {
+    const uint32_t nudge[] = {0, 0, 0, 1, 16, 0xffffffff, 0xfffffff0};
+    switch (rng() % 4) {
+      case 0:
+        return interesting[rng() % interesting.size()];
+      case 3:
+        return static_cast<uint32_t>(rng());
+      default:
+        return static_cast<uint32_t>(rng() % 0x41 * 0x1000 + nudge[rng() % 7]);
+    }
+  };
+  int accepted = 0;
+  for (int round = 0; round < 20000; ++round) {
+    RuntimeSpec spec;
+    spec.min_pages = 4;
+    spec.ram_base = pick();
+    spec.ram_capacity = pick();
+    spec.state_addr = pick();
+    spec.state_capacity = pick();
+    PackResult r;
+    std::string err;
+    if (!pack(build_runtime(spec), snap, {}, &r, &err)) {
+      ASSERT_FALSE(err.empty());
+      continue;
+    }
+    ++accepted;
+    Image image;
+    ASSERT_TRUE(instantiate(r.wasm, &image, &err, false)) << err;
+    ASSERT_EQ(image.limits.min, 4u);
+    for (size_t i = 2; i < image.segments.size(); ++i) {
+      const uint64_t begin = *image.segments[i].offset, end = begin + image.segments[i].init_size;
+      ASSERT_LE(end, 4u * 65536);
+      const bool in_ram =
+          begin >= spec.ram_base && end <= uint64_t{spec.ram_base} + spec.ram_capacity;
+      const bool in_state =
+          begin >= spec.state() && end <= uint64_t{spec.state()} + spec.state_capacity;
+      ASSERT_TRUE(in_ram || in_state) << round;
+      ASSERT_TRUE(end <= 1024 || begin >= 1029) << "hello";
+      ASSERT_TRUE(end <= 0x1008 || begin >= 0x1038) << "pack info";
+    }
+  }
+  EXPECT_GE(accepted, 10) << "the success path is exercised too";
+}
+
+TEST(Pack, PlacesRegionsAbove2GiBWithSignedOffsets) {
+  RuntimeSpec spec;
+  spec.ram_base = 0x80000000;
+  spec.ram_capacity = kMiB;
   const Packed p = pack_ok(build_runtime(spec), build_snapshot(kMiB, {0, 5}), {}, false);
   ASSERT_EQ(p.image.segments.size(), 5u);
   EXPECT_EQ(p.image.segments[2].offset, 0x80000000u);
   EXPECT_EQ(p.image.segments[3].offset, 0x80005000u);
   EXPECT_EQ(p.image.segments[4].offset, 0x80100000u);
+}
+
+TEST(Pack, RegionsEndingAt4GiB) {
+  RuntimeSpec spec;
+  spec.min_pages = 65536;
+  spec.ram_base = 0xfff00000;
+  spec.ram_capacity = kMiB - 0x1000;
+  spec.state_addr = 0xfffff000;
+  spec.state_capacity = 0x1000;
+  const Packed p = pack_ok(build_runtime(spec), build_snapshot(kMiB - 0x1000, {0, 254}), {}, false);
+  ASSERT_EQ(p.image.segments.size(), 5u);
+  EXPECT_EQ(p.image.segments[3].offset, 0xfffff000u - 0x1000);
+  EXPECT_EQ(p.image.segments[4].offset, 0xfffff000u);
+  EXPECT_EQ(p.image.limits.min, 65536u);
 }
 
 std::string snapshot_error(const Bytes& snap) {
@@ -368,11 +638,13 @@ TEST(PackSnapshot, TruncationsAndCorruptionNeverCrash) {
 void check_in_node(const RuntimeSpec& spec, uint64_t ram_size, const std::vector<uint32_t>& pages) {
   const Packed p = pack_ok(build_runtime(spec), build_snapshot(ram_size, pages, 7), {}, false);
   const PackReport& r = p.result.report;
+  ASSERT_GT(r.state_addr, r.ram_base);
   c2w::testing::TempDir dir("c2w-pack-test");
   const auto wasm = dir.path() / "out.wasm", expected = dir.path() / "expected.bin";
   std::ofstream(wasm, std::ios::binary)
       .write(reinterpret_cast<const char*>(p.result.wasm.data()), p.result.wasm.size());
-  // What must be at ram_base: every RAM page (zero unless stored), padding, the state.
+  // What must be at ram_base: every RAM page (zero unless stored), the rest of the RAM region
+  // (zero), then the state.
   Bytes want(r.state_addr - r.ram_base, 0);
   for (uint32_t page : pages)
     for (uint32_t o = 0; o < 4096; ++o) want[uint64_t{page} * 4096 + o] = page_byte(page, o, 7);
@@ -389,10 +661,13 @@ void check_in_node(const RuntimeSpec& spec, uint64_t ram_size, const std::vector
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto json = nlohmann::json::parse(run.output.substr(run.output.find('{')));
   EXPECT_EQ(json["info"], spec.info_address);
-  const std::vector<uint64_t> words = {kPackInfoMagic, 1,           r.ram_base, r.ram_size,
-                                       r.state_addr,   r.state_len, 0,          0};
+  const std::vector<uint64_t> words = {
+      kPackInfoMagic,      2,        spec.ram_base, spec.ram_capacity, spec.state(),
+      spec.state_capacity, ram_size, r.state_len};
   EXPECT_EQ(json["words"].get<std::vector<uint64_t>>(), words);
-  EXPECT_EQ(json["memoryBytes"], uint64_t{r.memory_pages_after} * 65536);
+  // The memory V8 made is the runtime's, as linked.
+  EXPECT_EQ(json["memoryBytes"], uint64_t{spec.memory_pages()} * 65536);
+  EXPECT_EQ(r.memory_pages_after, spec.memory_pages());
   EXPECT_EQ(json["checked"], want.size() / 4);
 
   // The check can fail: one wrong byte in the expectation is caught.
@@ -407,13 +682,15 @@ TEST(PackNode, RamAndStateAreWhereThePackInfoSays) {
   RuntimeSpec spec;
   spec.data_count = true;
   spec.passive_segment = true;
-  spec.max_pages = 4;
+  spec.ram_capacity = 3 * kMiB;  // more than the machine's 2 MiB: the rest stays zero
+  spec.max_pages = 100;
   check_in_node(spec, 2 * kMiB, {0, 1, 7, 8, 9, 300, 511});
 }
 
 TEST(PackNode, RamAbove2GiB) {
   RuntimeSpec spec;
-  spec.min_pages = 32768 + 3;  // ram_base 0x80030000: i32.const offsets are negative
+  spec.ram_base = 0x80030000;  // i32.const offsets are negative
+  spec.ram_capacity = kMiB;
   check_in_node(spec, kMiB, {0, 2, 255});
 }
 

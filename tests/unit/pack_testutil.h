@@ -46,13 +46,20 @@ inline Bytes section(uint8_t id, const Bytes& payload, bool padded = false) {
   return out;
 }
 
+// A runtime as the linker would lay it out: its data at 1024 and around info_address, the RAM
+// and state regions (.bss, so no data segment) above, and a little more memory after them.
 struct RuntimeSpec {
-  uint32_t min_pages = 2;
+  std::optional<uint32_t> min_pages;  // unset: the regions' end in 64 KiB pages, + 1
   std::optional<uint32_t> max_pages;
   uint32_t info_address = 0x1010;
   uint32_t magic = c2w::pack::kPackInfoMagic;
-  uint32_t version = 1;
-  uint32_t ram_size_word = 0;  // non-zero: looks already packed
+  uint32_t version = c2w::pack::kPackInfoVersion;
+  uint32_t ram_base = 0x10000;         // word 2
+  uint32_t ram_capacity = 16 << 20;    // word 3
+  std::optional<uint32_t> state_addr;  // word 4; unset: right after the RAM region
+  uint32_t state_capacity = 64 << 10;  // word 5
+  uint32_t ram_size_word = 0;          // word 6; non-zero: looks already packed
+  uint32_t state_len_word = 0;         // word 7; likewise
   bool export_info = true;
   bool import_global = false;  // an imported global ahead of the defined ones
   bool import_memory = false;
@@ -60,6 +67,14 @@ struct RuntimeSpec {
   bool passive_segment = false;
   bool padded_sizes = false;
   bool custom_section = true;
+
+  uint32_t state() const { return state_addr.value_or(ram_base + ram_capacity); }
+  uint32_t memory_pages() const {
+    if (min_pages) return *min_pages;
+    const uint64_t end =
+        std::max(uint64_t{ram_base} + ram_capacity, uint64_t{state()} + state_capacity);
+    return static_cast<uint32_t>((end + 65535) / 65536 + 1);
+  }
 };
 
 // Exports: memory, load(i32)->i32 (i32.load), c2w_pack_info. Data: "hello" at 1024, the pack
@@ -87,7 +102,7 @@ inline Bytes build_runtime(const RuntimeSpec& spec = {}) {
   }
   append(m, section(kFunctionSection, {0x01, 0x00}, pad));
   if (!spec.import_memory) {
-    Limits l{0, spec.min_pages, spec.max_pages};
+    Limits l{0, spec.memory_pages(), spec.max_pages};
     append(m, section(kMemorySection, encode_memory(l), pad));
   }
   // Globals: a mutable stack pointer, then the pack info address.
@@ -121,7 +136,8 @@ inline Bytes build_runtime(const RuntimeSpec& spec = {}) {
   put_uleb(data, n_segments);
   put_active_segment(data, 1024, Bytes{'h', 'e', 'l', 'l', 'o'});
   Bytes info(8, 0xee);
-  for (uint32_t w : {spec.magic, spec.version, 0u, spec.ram_size_word, 0u, 0u, 0u, 0u})
+  for (uint32_t w : {spec.magic, spec.version, spec.ram_base, spec.ram_capacity, spec.state(),
+                     spec.state_capacity, spec.ram_size_word, spec.state_len_word})
     put_le(info, w, 4);
   info.insert(info.end(), 8, 0xee);
   put_active_segment(data, spec.info_address - 8, info);
