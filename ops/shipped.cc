@@ -6,6 +6,7 @@
 #include "ops/assemble-rootfs/assemble_op.h"
 #include "ops/build_kernel/build_kernel_op.h"
 #include "ops/fetch/fetch_op.h"
+#include "ops/pack/pack_op.h"
 #include "ops/snapshot-boot/snapshot_boot_op.h"
 #include "ops/source/source_op.h"
 #include "ops/unpack/unpack_op.h"
@@ -25,6 +26,7 @@ solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry) {
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   ops.add(v1::Op::kSnapshotBoot, "snapshot-boot",
           std::make_shared<snapshot::SnapshotBootOp>(ec ? "c2w" : self.string()));
+  ops.add(v1::Op::kPack, "pack", std::make_shared<pack::PackOp>());
   return ops;
 }
 
