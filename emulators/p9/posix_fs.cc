@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #if !defined(__wasi__)
 #include <sys/statvfs.h>
@@ -364,6 +365,12 @@ int PosixFs::utimes(const std::string& path, const TimeSet& atime, const TimeSet
   struct stat st;
   if (::fstatat(at.fd, at.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return lx_errno();
   if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return kEOPNOTSUPP;
+  // node and WasmEdge both answer EINVAL to fd_filestat_set_times with *_NOW flags, while
+  // explicit times work: read the clock here instead.
+  struct timespec now;
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  for (struct timespec& t : ts)
+    if (t.tv_nsec == UTIME_NOW) t = now;
   int fd;
   if (int e = open_verified(at.fd, at.name.c_str(), S_ISDIR(st.st_mode) ? O_DIRECTORY : O_RDONLY,
                             st, &fd))

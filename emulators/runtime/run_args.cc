@@ -25,10 +25,9 @@ bool parse_run_args(const std::vector<std::string>& args, RunArgs* out, std::str
       req.debug = true;
     } else if (a == "--help" || a == "-h") {
       out->help = true;
-    } else if (a.size() > 2 && a.rfind("--", 0) == 0) {
-      return *error = "unknown option " + a + " (use -- before the container's own options)",
-             false;
     } else {
+      // Anything else starts the container's arguments, as with `docker run IMAGE ARGS`: an
+      // image with an Entrypoint takes its own flags (`out.wasm --verbose`).
       break;
     }
   }

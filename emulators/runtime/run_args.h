@@ -6,7 +6,8 @@
 // COMMAND and ARGs replace the image's Cmd; --entrypoint replaces its Entrypoint (one
 // executable, as `docker run --entrypoint`); --no-stdin gives the container /dev/null as stdin.
 // Everything from the first word that is not one of these flags (or after `--`) belongs to the
-// container, so `out.wasm ls --help` runs `ls --help`.
+// container, so `out.wasm ls --help` runs `ls --help` and `out.wasm --verbose` passes --verbose
+// to the image's Entrypoint.
 #pragma once
 
 #include <string>

@@ -74,6 +74,13 @@ void PosixStdio::write(int fd, std::string_view data) {
   }
 }
 
-bool PosixStdio::stdin_is_terminal() { return isatty(0) == 1; }
+bool PosixStdio::stdin_is_terminal() {
+  if (isatty(0) != 1) return false;
+  // WasmEdge reports /dev/null as a character device without seek rights, which is what
+  // wasi-libc's isatty() looks for; unlike a terminal it cannot be polled.
+  pollfd p{0, POLLIN, 0};
+  const int n = poll(&p, 1, 0);
+  return n >= 0 && !(n > 0 && (p.revents & (POLLERR | POLLNVAL)));
+}
 
 }  // namespace c2w::runtime

@@ -52,8 +52,12 @@ TEST(RunArgs, BadFlagsNameTheProblem) {
   EXPECT_FALSE(parse_run_args({"--entrypoint"}, &out, &error));
   EXPECT_NE(error.find("--entrypoint needs a command"), std::string::npos);
   EXPECT_FALSE(parse_run_args({"--entrypoint="}, &out, &error));
-  EXPECT_FALSE(parse_run_args({"--net=host"}, &out, &error));
-  EXPECT_NE(error.find("unknown option --net=host"), std::string::npos) << error;
+}
+
+TEST(RunArgs, OtherFlagsGoToTheEntrypoint) {
+  const RunArgs a = parse_ok({"--no-stdin", "--verbose", "--no-stdin"});
+  EXPECT_FALSE(a.request.stdin_open);
+  EXPECT_EQ(a.request.args, (std::vector<std::string>{"--verbose", "--no-stdin"}));
 }
 
 }  // namespace
