@@ -71,6 +71,8 @@ bool wasmedge_available() {
   return ok;
 }
 
+std::string g_last_log;  // the last conversion's progress output
+
 std::string convert(const std::string& image, const fs::path& cache, const fs::path& out,
                     const std::vector<std::string>& extra = {}) {
   std::vector<std::string> argv = {C2W_BINARY_PATH, "--cache-dir", cache.string(),
@@ -79,6 +81,7 @@ std::string convert(const std::string& image, const fs::path& cache, const fs::p
   argv.push_back("oci-layout:" + (fixture(image) / "layout").string());
   if (!out.empty()) argv.push_back(out.string());
   const c2w::testing::CommandResult r = c2w::testing::run_command(argv);
+  g_last_log = r.output;
   if (r.exit_code != 0) return "converting " + image + " failed:\n" + r.output;
   return "";
 }
@@ -378,6 +381,8 @@ TEST(ContainerConvert, SameInputsGiveTheSameModule) {
             0);
   const std::string err = convert("busybox", d.path() / "cache", d.path() / "again.wasm");
   ASSERT_EQ(err, "");
+  // The boot and the pack really ran again (the copied cache held only the kernel).
+  EXPECT_EQ(g_last_log.find("CACHED", g_last_log.find("] BOOT ")), std::string::npos) << g_last_log;
   EXPECT_EQ(read_text(d.path() / "again.wasm"), read_text(g_converted->wasm.at("busybox")))
       << "two conversions of the same image differ";
 }
