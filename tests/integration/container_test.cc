@@ -100,14 +100,15 @@ void convert_all() {
     c.error = "cannot copy the kernel cache";
     return;
   }
-  for (const std::string image : {"busybox", "hello"}) {
+  for (const std::string image : {"busybox", "hello", "debian"}) {
+    // Debian's 115 MB rootfs lives in guest RAM (initramfs): give it room.
+    std::vector<std::string> args;
+    if (image == "debian") args = {"--build-arg", "MEMORY=512M"};
     c.wasm[image] = d / (image + ".wasm");
-    if (!(c.error = convert(image, d / "cache", c.wasm[image])).empty()) return;
+    if (!(c.error = convert(image, d / "cache", c.wasm[image], args)).empty()) return;
     const fs::path boot = d / (image + "-boot");
-    if (!(c.error = convert(image, d / "cache", "",
-                            {"--target", "boot", "--output", "type=local,dest=" + boot.string()}))
-             .empty())
-      return;
+    args.insert(args.end(), {"--target", "boot", "--output", "type=local,dest=" + boot.string()});
+    if (!(c.error = convert(image, d / "cache", "", args)).empty()) return;
     c.snapshot[image] = boot / "snapshot.c2wsnap";
     if (wasmedge_available()) {
       c.aot[image] = d / (image + ".aot.wasm");
@@ -343,19 +344,19 @@ class Pty {
   size_t consumed_ = 0;
 };
 
-TEST_P(ContainerTest, InteractiveShellOnATerminal) {
+void interactive_shell(Runner runner, const std::string& image) {
   std::string cmd;
-  switch (GetParam()) {
+  switch (runner) {
     case Runner::kNative:
-      cmd = q(C2W_VM_PATH) + " run --restore " + q(g_converted->snapshot.at("busybox").string());
+      cmd = q(C2W_VM_PATH) + " run --restore " + q(g_converted->snapshot.at(image).string());
       break;
     case Runner::kNode:
       cmd = "node --no-warnings " + q(std::string(C2W_SOURCE_DIR) + "/tools/c2w-run.mjs") + " " +
-            q(g_converted->wasm.at("busybox").string());
+            q(g_converted->wasm.at(image).string());
       break;
     case Runner::kWasmEdge:
       cmd = q(std::string(C2W_SOURCE_DIR) + "/tools/wasmedge") + " " +
-            q(g_converted->aot.at("busybox").string());
+            q(g_converted->aot.at(image).string());
       break;
   }
   Pty t(cmd + " -- sh");
@@ -366,6 +367,21 @@ TEST_P(ContainerTest, InteractiveShellOnATerminal) {
   EXPECT_TRUE(t.expect("hello from sh", std::chrono::seconds(30))) << t.seen();
   t.send("exit 3\r");
   EXPECT_EQ(t.wait_exit(std::chrono::seconds(30)), 3) << t.seen();
+}
+
+TEST_P(ContainerTest, InteractiveShellOnATerminal) { interactive_shell(GetParam(), "busybox"); }
+
+TEST_P(ContainerTest, DebianUserland) {
+  Result r = run("debian", {"sh", "-c", "echo -n hello; uname -m; dpkg -l | grep -c '^ii'"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("helloriscv64\n", 0), 0u) << r.out;
+  EXPECT_GT(std::atoi(r.out.substr(r.out.find('\n') + 1).c_str()), 50) << r.out;
+  Options o;
+  o.env = {"AAA=hello", "BBB=world"};
+  EXPECT_RUN(run("debian", {"bash", "-c", "echo -n $AAA $BBB; exit 7"}, o), 7, "hello world");
+  r = run("debian", {"apt-get", "--version"});
+  EXPECT_EQ(r.out.rfind("apt ", 0), 0u) << r.out << r.err;
+  interactive_shell(GetParam(), "debian");
 }
 
 INSTANTIATE_TEST_SUITE_P(Runners, ContainerTest,
