@@ -57,6 +57,7 @@ fetch::RegistryOptions registry_options(const Options& o) {
 int convert(const Options& o) {
   std::string recipe_text, recipe_name;
   std::unique_ptr<frontend::FileLoader> loader;
+  fs::path context;  // where the recipe's local files are (none for the embedded recipe)
   if (o.recipe_file.empty()) {
     recipe_text = frontend::default_recipe();
     recipe_name = frontend::kDefaultRecipeName;
@@ -66,7 +67,8 @@ int convert(const Options& o) {
   } else {
     recipe_text = read_recipe_file(o.recipe_file);
     recipe_name = o.recipe_file;
-    loader = std::make_unique<frontend::DirectoryLoader>(fs::absolute(o.recipe_file).parent_path());
+    context = fs::absolute(o.recipe_file).parent_path();
+    loader = std::make_unique<frontend::DirectoryLoader>(context);
   }
   frontend::BuildOptions bo;
   bo.build_args = o.build_args;
@@ -115,7 +117,7 @@ int convert(const Options& o) {
                                              : fs::path(o.cache_dir));
       solver::SolveOptions so;
       so.no_cache = o.no_cache;
-      solver::Solver solver(store, so, ops::shipped_ops(registry_options(o)));
+      solver::Solver solver(store, so, ops::shipped_ops(registry_options(o), context));
       solver.check_ops(built.definition);  // before any work: say which op is missing
       printer = make_progress_printer(o.progress, stderr);
       result = solver.solve(built.definition, *printer, cancel);

@@ -6,6 +6,7 @@
 #include "ops/assemble-rootfs/assemble_op.h"
 #include "ops/build_kernel/build_kernel_op.h"
 #include "ops/fetch/fetch_op.h"
+#include "ops/local/local_op.h"
 #include "ops/pack/pack_op.h"
 #include "ops/snapshot-boot/snapshot_boot_op.h"
 #include "ops/source/source_op.h"
@@ -13,7 +14,8 @@
 
 namespace c2w::ops {
 
-solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry) {
+solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry,
+                               const std::filesystem::path& context) {
   solver::OpRegistry ops;
   ops.add(v1::Op::kFetch, "fetch", std::make_shared<fetch::FetchOp>(registry));
   ops.add(v1::Op::kUnpack, "unpack", std::make_shared<unpack::UnpackOp>());
@@ -27,6 +29,7 @@ solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry) {
   ops.add(v1::Op::kSnapshotBoot, "snapshot-boot",
           std::make_shared<snapshot::SnapshotBootOp>(ec ? "c2w" : self.string()));
   ops.add(v1::Op::kPack, "pack", std::make_shared<pack::PackOp>());
+  ops.add(v1::Op::kLocal, "local", std::make_shared<local::LocalOp>(context));
   return ops;
 }
 

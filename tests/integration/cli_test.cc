@@ -322,4 +322,40 @@ TEST(Cli, ExportsTheInitramfsOfTheRootfsStage) {
   EXPECT_EQ(bytes(dir.path() / "out3" / "rootfs.cpio.zst"), bytes(initramfs));
 }
 
+TEST(Cli, CopiesLocalFilesIntoTheRootfs) {
+  TempDir dir;
+  const fs::path ctx = dir.path() / "ctx";
+  fs::create_directories(ctx / "app" / "lib");
+  std::ofstream(ctx / "app" / "run") << "#!/bin/sh\necho run\n";
+  fs::permissions(ctx / "app" / "run", fs::perms(0755));
+  std::ofstream(ctx / "app" / "lib" / "x") << "library";
+  std::ofstream(ctx / "motd") << "welcome\n";
+  std::ofstream(ctx / "recipe") << "ARG IMAGE\nFROM ${IMAGE} AS image\nROOTFS image AS rootfs\n"
+                                   "  COPY app /opt/app\n  COPY motd /etc/\n";
+  auto assemble = [&](const std::string& out) {
+    return c2w_run({"--cache-dir", (dir.path() / "cache").string(), "--progress=plain", "--recipe",
+                    (ctx / "recipe").string(), "--target", "rootfs", "--output",
+                    "type=local,dest=" + (dir.path() / out).string(),
+                    "oci-layout:" + (fixture("hello") / "layout").string()});
+  };
+  CommandResult r = assemble("out");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::map<std::string, c2w::testing::CpioEntry> by_name;
+  for (auto& e : c2w::testing::read_cpio(dir.path() / "out" / "rootfs.cpio.zst")) by_name[e.name] = e;
+  EXPECT_EQ(by_name["c2w/rootfs/opt/app/run"].data, "#!/bin/sh\necho run\n");
+  EXPECT_EQ(by_name["c2w/rootfs/opt/app/run"].perm, 0755u);
+  EXPECT_EQ(by_name["c2w/rootfs/opt/app/lib/x"].data, "library");
+  EXPECT_EQ(by_name["c2w/rootfs/etc/motd"].data, "welcome\n");
+  EXPECT_EQ(by_name["c2w/rootfs/etc/motd"].uid, 0u);
+
+  // A changed source is a new key: the rootfs is assembled again with the new bytes.
+  std::ofstream(ctx / "motd") << "changed\n";
+  r = assemble("out2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  by_name.clear();
+  for (auto& e : c2w::testing::read_cpio(dir.path() / "out2" / "rootfs.cpio.zst")) by_name[e.name] = e;
+  EXPECT_EQ(by_name["c2w/rootfs/etc/motd"].data, "changed\n");
+  EXPECT_EQ(by_name["c2w/rootfs/opt/app/lib/x"].data, "library");
+}
+
 }  // namespace

@@ -1,0 +1,61 @@
+#include "ops/local/local_op.h"
+
+#include <fstream>
+#include <vector>
+
+#include "base/error.h"
+#include "frontend/file_loader.h"
+
+namespace c2w::local {
+
+namespace fs = std::filesystem;
+
+cache::Record LocalOp::run(const v1::Op& op, solver::OpContext& ctx) {
+  const v1::LocalOp& spec = op.local();
+  if (context_.empty())
+    throw Error("local file " + spec.name() + " is not available on this builder",
+                "sending local files to a remote builder is not implemented yet; build in "
+                "process (without --builder)");
+  // The loader confines the path to the context (no absolute paths, `..` or escaping
+  // symlinks) and digests it the way the frontend did.
+  frontend::DirectoryLoader loader(context_);
+  std::string digest;
+  try {
+    digest = loader.digest(spec.name());
+  } catch (const std::exception& e) {
+    throw Error(std::string("cannot read local file: ") + e.what());
+  }
+  if (digest != spec.content_digest())
+    throw Error(spec.name() + " changed while the build was running",
+                "run the build again once the file is stable");
+  const fs::path src = fs::canonical(context_ / spec.name());
+
+  cache::Record r;
+  r.meta = {{"name", spec.name()}, {"digest", digest}};
+  if (fs::is_directory(src)) {
+    const fs::path staged = ctx.store.stage_tree();
+    fs::copy(src, staged / "content",
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    const fs::path tree = ctx.store.commit_tree(staged / "content", digest);
+    ctx.store.discard(staged);
+    r.kind = cache::Record::Kind::kTree;
+    r.content = digest;
+    r.size = cache::disk_size(tree);
+    return r;
+  }
+  cache::BlobWriter w = ctx.store.write_blob();
+  std::ifstream in(src, std::ios::binary);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) w.write(buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) throw Error("cannot read " + src.string());
+  r.kind = cache::Record::Kind::kBlob;
+  r.content = w.commit();
+  r.size = fs::file_size(src);
+  r.meta["filename"] = src.filename().string();
+  return r;
+}
+
+}  // namespace c2w::local
