@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "base/error.h"
 #include "base/hash.h"
@@ -136,6 +137,17 @@ void BlobWriter::open_file(bool truncate) {
 
 void BlobWriter::write(const void* data, size_t size) {
   write_all(fd_, data, size, tmp_path_);
+}
+
+void BlobWriter::write_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open " + path.string());
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) write(buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) throw Error("cannot read " + path.string());
 }
 
 void BlobWriter::restart() {

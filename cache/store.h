@@ -45,6 +45,8 @@ class BlobWriter {
   // Bytes written so far, including those of an earlier interrupted attempt (resumable).
   uint64_t offset() const { return offset_; }
   void write(const void* data, size_t size);
+  // Appends a whole file's bytes; throws naming the file when it cannot be read.
+  void write_file(const std::filesystem::path& path);
   // Discards everything written so far (e.g. the server ignored a Range request).
   void restart();
   // Verifies the digest (the expected one if given) and moves the blob into the store.

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "emulators/common/host.h"
+#include "emulators/common/runner_args.h"
 #include "emulators/p9/posix_fs.h"
 #include "emulators/riscv64/machine.h"
 #include "emulators/virtio/p9_device.h"
@@ -47,31 +48,6 @@ constexpr uint64_t kSlice = 5'000'000;  // instructions between looks at host in
                "[--restore FILE] [--timeout SECONDS] [--no-rng] [--share TAG=DIR[,ro]]...\n",
                why);
   std::exit(64);
-}
-
-bool read_file(const std::string& path, std::vector<uint8_t>* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  return !f.bad();
-}
-
-bool parse_size(const std::string& s, uint64_t* out) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (end == s.c_str()) return false;
-  uint64_t mul = 1;
-  const std::string suffix(end);
-  if (suffix == "K" || suffix == "k")
-    mul = 1 << 10;
-  else if (suffix == "M" || suffix == "m")
-    mul = 1 << 20;
-  else if (suffix == "G" || suffix == "g")
-    mul = 1 << 30;
-  else if (!suffix.empty())
-    return false;
-  *out = v * mul;
-  return true;
 }
 
 void write_all(int fd, const std::string& data) {
@@ -140,7 +116,7 @@ int main(int argc, char** argv) {
     else if (a == "--append")
       append = value();
     else if (a == "--memory") {
-      if (!parse_size(value(), &memory)) usage("bad --memory (use e.g. 256M)");
+      if (!c2w::emu::parse_size(value(), &memory)) usage("bad --memory (use e.g. 256M)");
     } else if (a == "--port") {
       const std::string v = value();
       const size_t eq = v.find('=');
@@ -183,7 +159,7 @@ int main(int argc, char** argv) {
   if (!make_shares(shares, &extra)) return 3;
   if (!restore_path.empty()) {
     std::vector<uint8_t> snap;
-    if (!read_file(restore_path, &snap)) {
+    if (!c2w::emu::read_whole_file(restore_path, &snap)) {
       std::fprintf(stderr, "c2w-emu: cannot read snapshot %s: %s\n", restore_path.c_str(),
                    std::strerror(errno));
       return 3;
@@ -194,11 +170,11 @@ int main(int argc, char** argv) {
     config.ram_size = memory;
     config.bootargs = append;
     config.rng = rng;
-    if (!read_file(kernel_path, &config.kernel)) {
+    if (!c2w::emu::read_whole_file(kernel_path, &config.kernel)) {
       std::fprintf(stderr, "c2w-emu: cannot read kernel %s\n", kernel_path.c_str());
       return 3;
     }
-    if (!initrd_path.empty() && !read_file(initrd_path, &config.initrd)) {
+    if (!initrd_path.empty() && !c2w::emu::read_whole_file(initrd_path, &config.initrd)) {
       std::fprintf(stderr, "c2w-emu: cannot read initrd %s\n", initrd_path.c_str());
       return 3;
     }

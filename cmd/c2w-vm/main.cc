@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "emulators/common/host.h"
+#include "emulators/common/runner_args.h"
 #include "emulators/riscv64/machine.h"
 #include "emulators/runtime/boot.h"
 #include "emulators/runtime/container_vm.h"
@@ -36,23 +37,6 @@ namespace rt = c2w::runtime;
                "[--dir HOST::GUEST[:ro]]... [--env K=V]... [--console] [--] [ARGS...]\n",
                why.c_str());
   std::exit(64);
-}
-
-bool read_file(const std::string& path, std::vector<uint8_t>* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  return !f.bad();
-}
-
-bool parse_size(const std::string& s, uint64_t* out) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (end == s.c_str()) return false;
-  const std::string suffix(end);
-  const uint64_t mul = suffix == "M" ? 1 << 20 : suffix == "G" ? 1 << 30 : suffix.empty() ? 1 : 0;
-  *out = v * mul;
-  return mul != 0;
 }
 
 struct Flags {
@@ -77,7 +61,7 @@ Flags parse(int argc, char** argv) {
     else if (a == "--append") f.append = value();
     else if (a == "--console") f.console = true;
     else if (a == "--memory") {
-      if (!parse_size(value(), &f.memory)) usage("bad --memory (use e.g. 256M)");
+      if (!c2w::emu::parse_size(value(), &f.memory)) usage("bad --memory (use e.g. 256M)");
     } else if (a == "--restore") f.restore = value();
     else if (a == "--env") f.env.push_back(value());
     else if (a == "--dir") {
@@ -108,8 +92,8 @@ std::unique_ptr<Machine> boot_machine(const Flags& f, c2w::emu::Host& host,
       rt::container_config(f.memory, rt::container_bootargs(f.append));
   for (auto& d : config.extra_devices)
     slots->push_back(static_cast<c2w::virtio::P9Device*>(d.get()));
-  if (!read_file(f.kernel, &config.kernel)) usage("cannot read kernel " + f.kernel);
-  if (!read_file(f.initrd, &config.initrd)) usage("cannot read initrd " + f.initrd);
+  if (!c2w::emu::read_whole_file(f.kernel, &config.kernel)) usage("cannot read kernel " + f.kernel);
+  if (!c2w::emu::read_whole_file(f.initrd, &config.initrd)) usage("cannot read initrd " + f.initrd);
   std::string error;
   auto m = Machine::create(std::move(config), host, &error);
   if (!m) std::fprintf(stderr, "c2w-vm: %s\n", error.c_str());
@@ -128,7 +112,7 @@ int run(const Flags& f) {
   l.session.echo_console = f.console;
   if (!f.restore.empty()) {
     std::vector<uint8_t> snap;
-    if (!read_file(f.restore, &snap)) usage("cannot read snapshot " + f.restore);
+    if (!c2w::emu::read_whole_file(f.restore, &snap)) usage("cannot read snapshot " + f.restore);
     auto devices = rt::make_share_devices();
     for (auto& d : devices) slots.push_back(static_cast<c2w::virtio::P9Device*>(d.get()));
     std::string error;

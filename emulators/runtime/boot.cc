@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 
 #include "emulators/common/host.h"
+#include "emulators/common/runner_args.h"
 #include "emulators/riscv64/machine.h"
 #include "emulators/runtime/container_vm.h"
 #include "kernel/init/protocol.h"
@@ -78,13 +78,6 @@ namespace {
   std::exit(64);
 }
 
-bool read_file(const std::string& path, std::vector<uint8_t>* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  return !f.bad();
-}
-
 }  // namespace
 
 int boot_vm_main(int argc, char** argv) {
@@ -105,18 +98,14 @@ int boot_vm_main(int argc, char** argv) {
     else if (a == "--timeout") spec.timeout_s = std::atof(value().c_str());
     else if (a == "--console") echo = true;
     else if (a == "--memory") {
-      char* end = nullptr;
       const std::string v = value();
-      spec.memory = std::strtoull(v.c_str(), &end, 10);
-      if (std::string(end) == "M") spec.memory <<= 20;
-      else if (std::string(end) == "G") spec.memory <<= 30;
-      else if (*end) boot_usage("bad --memory " + v);
+      if (!emu::parse_size(v, &spec.memory)) boot_usage("bad --memory " + v);
     } else boot_usage("unknown argument " + a);
   }
   if (kernel.empty() || initrd.empty() || snapshot.empty())
     boot_usage("--kernel, --initrd and --snapshot are required");
-  if (!read_file(kernel, &spec.kernel)) boot_usage("cannot read kernel " + kernel);
-  if (!read_file(initrd, &spec.initrd)) boot_usage("cannot read initrd " + initrd);
+  if (!emu::read_whole_file(kernel, &spec.kernel)) boot_usage("cannot read kernel " + kernel);
+  if (!emu::read_whole_file(initrd, &spec.initrd)) boot_usage("cannot read initrd " + initrd);
 
   const BootResult r = boot_to_ready(spec, [&](std::string_view s) {
     if (echo) std::fwrite(s.data(), 1, s.size(), stderr);

@@ -1,8 +1,5 @@
 #include "ops/local/local_op.h"
 
-#include <fstream>
-#include <vector>
-
 #include "base/error.h"
 #include "frontend/file_loader.h"
 
@@ -44,13 +41,7 @@ cache::Record LocalOp::run(const v1::Op& op, solver::OpContext& ctx) {
     return r;
   }
   cache::BlobWriter w = ctx.store.write_blob();
-  std::ifstream in(src, std::ios::binary);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) w.write(buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  if (in.bad()) throw Error("cannot read " + src.string());
+  w.write_file(src);
   r.kind = cache::Record::Kind::kBlob;
   r.content = w.commit();
   r.size = fs::file_size(src);

@@ -2,7 +2,6 @@
 
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <vector>
 
 #include "base/error.h"
@@ -74,15 +73,7 @@ cache::Record SnapshotBootOp::run(const v1::Op& op, solver::OpContext& ctx) {
                 "whole boot log; `c2w-vm run --kernel ... --initrd ... --console` reproduces it");
   }
   cache::BlobWriter w = ctx.store.write_blob();
-  {
-    std::ifstream in(snapshot, std::ios::binary);
-    std::vector<char> buf(1 << 20);
-    while (in) {
-      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      if (in.gcount() > 0) w.write(buf.data(), static_cast<size_t>(in.gcount()));
-    }
-    if (in.bad()) throw Error("cannot read the snapshot " + snapshot.string());
-  }
+  w.write_file(snapshot);
   cache::Record r;
   r.kind = cache::Record::Kind::kBlob;
   r.size = fs::file_size(snapshot);

@@ -100,12 +100,14 @@ TEST(Cli, ClearErrorsForBadInput) {
       c2w_run({"--cache-dir", cache, "--progress=plain", "--build-arg", "X=1"});
   EXPECT_EQ(missing_arg.exit_code, 2) << missing_arg.output;
 
-  // The default recipe needs ops that do not exist yet: said up front, nothing written.
-  CommandResult default_recipe =
-      c2w_run({"--cache-dir", cache, "oci-layout:" + (fixture("busybox") / "layout").string(),
+  // A bad value for the default recipe's MEMORY: said up front with the fix, nothing written.
+  CommandResult bad_memory =
+      c2w_run({"--cache-dir", cache, "--build-arg", "MEMORY=12X",
+               "oci-layout:" + (fixture("busybox") / "layout").string(),
                (dir.path() / "out.wasm").string()});
-  EXPECT_EQ(default_recipe.exit_code, 1);
-  EXPECT_TRUE(contains(default_recipe.output, "does not have yet")) << default_recipe.output;
+  EXPECT_NE(bad_memory.exit_code, 0);
+  EXPECT_TRUE(contains(bad_memory.output, "bad MEMORY size \"12X\"")) << bad_memory.output;
+  EXPECT_TRUE(contains(bad_memory.output, "256M")) << bad_memory.output;
   EXPECT_FALSE(fs::exists(dir.path() / "out.wasm"));
 
   CommandResult bad_ref = c2w_run({"--cache-dir", cache, "--target", "image", "--output",
