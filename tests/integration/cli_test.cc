@@ -110,6 +110,16 @@ TEST(Cli, ClearErrorsForBadInput) {
   EXPECT_TRUE(contains(bad_memory.output, "256M")) << bad_memory.output;
   EXPECT_FALSE(fs::exists(dir.path() / "out.wasm"));
 
+  // An amd64-only image: the error names the platform and the option that will convert it.
+  CommandResult amd64 =
+      c2w_run({"--cache-dir", cache, "oci-layout:" + (fixture("multiarch") / "layout").string() +
+                                         ":amd64",
+               (dir.path() / "out.wasm").string()});
+  EXPECT_EQ(amd64.exit_code, 1) << amd64.output;
+  EXPECT_TRUE(contains(amd64.output, "is for linux/amd64, not linux/riscv64")) << amd64.output;
+  EXPECT_TRUE(contains(amd64.output, "--target-arch amd64")) << amd64.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "out.wasm"));
+
   CommandResult bad_ref = c2w_run({"--cache-dir", cache, "--target", "image", "--output",
                                    "type=local,dest=" + (dir.path() / "x").string(), "Bad//Ref"});
   EXPECT_EQ(bad_ref.exit_code, 1);
