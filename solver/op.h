@@ -20,14 +20,18 @@
 namespace c2w::solver {
 
 // Set by Ctrl-C (or a client going away); every op checks it at its own pace.
+// A token may follow a parent: it reads as cancelled when either was cancelled (a solve stops
+// its other vertices when one fails, and still stops for Ctrl-C).
 class CancelToken {
  public:
+  explicit CancelToken(const CancelToken* parent = nullptr) : parent_(parent) {}
   void cancel() { cancelled_.store(true); }
-  bool cancelled() const { return cancelled_.load(); }
+  bool cancelled() const { return cancelled_.load() || (parent_ && parent_->cancelled()); }
   void throw_if_cancelled() const;
 
  private:
   std::atomic<bool> cancelled_{false};
+  const CancelToken* parent_;
 };
 
 // Settings of the solve itself; ops get their own settings when they are registered.

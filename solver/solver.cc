@@ -42,10 +42,15 @@ std::string OpRegistry::kind_name(v1::Op::KindCase kind) {
 }
 
 struct Solver::Solve {
+  Solve(const v1::Definition& d, ProgressSink& p, const CancelToken& c)
+      : def(d), progress(p), cancel(c) {}
   const v1::Definition& def;
   std::map<std::string, v1::Op> ops;
   ProgressSink& progress;
   const CancelToken& cancel;
+  // What the solve's ops see: cancelled by the caller, or by the first vertex that fails, so a
+  // failed fetch does not leave a kernel build running for minutes.
+  CancelToken stop{&cancel};
   std::mutex mu;
   std::map<std::string, std::shared_future<InputValue>> vertices;  // by op digest
   std::atomic<size_t> executed{0}, cached{0};
@@ -111,7 +116,7 @@ void Solver::check_ops(const v1::Definition& def) const {
 
 SolveResult Solver::solve(const v1::Definition& def, ProgressSink& progress,
                           const CancelToken& cancel) {
-  Solve s{def, {}, progress, cancel, {}, {}, {}, {}};
+  Solve s(def, progress, cancel);
   for (const std::string& bytes : def.ops()) {
     v1::Op op;
     if (!op.ParseFromString(bytes))
@@ -169,22 +174,26 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
   }
   if (existing.valid()) return existing.get();  // another input path already solves it
   try {
-    s.cancel.throw_if_cancelled();
+    s.stop.throw_if_cancelled();
     const v1::Op& op = s.ops.at(digest);
     std::vector<std::future<InputValue>> pending;
     for (const auto& in : op.inputs())
       pending.push_back(
           std::async(std::launch::async, [&, d = in.digest()] { return solve_vertex(s, d); }));
     std::vector<InputValue> inputs;
-    std::exception_ptr first_error;
+    std::exception_ptr first_error, cancelled;
     for (auto& f : pending) {
       try {
         inputs.push_back(f.get());
+      } catch (const Cancelled&) {
+        if (!cancelled) cancelled = std::current_exception();
       } catch (...) {
         if (!first_error) first_error = std::current_exception();
       }
     }
+    // The failure that stopped the others is the one to report, not their cancellation.
     if (first_error) std::rethrow_exception(first_error);
+    if (cancelled) std::rethrow_exception(cancelled);
 
     OpImpl* impl = ops_.find(op.kind_case());
     if (!impl)
@@ -243,7 +252,11 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
     }
     promise.set_value(v);
     return v;
+  } catch (const Cancelled&) {
+    promise.set_exception(std::current_exception());
+    throw;
   } catch (...) {
+    s.stop.cancel();
     promise.set_exception(std::current_exception());
     throw;
   }
@@ -256,7 +269,7 @@ InputValue Solver::execute(Solve& s, const std::string& digest, const v1::Op& op
     std::counting_semaphore<64>* sem;
     ~Release() { sem->release(); }
   } release{slots_.get()};
-  s.cancel.throw_if_cancelled();
+  s.stop.throw_if_cancelled();
 
   cache::FileLock key_lock;
   if (!key.empty()) {
@@ -272,7 +285,7 @@ InputValue Solver::execute(Solve& s, const std::string& digest, const v1::Op& op
     for (InputValue& in : inputs)
       if (in.path.empty()) in = materialize(in.record);
     VertexProgress vp(s.progress, digest);
-    OpContext ctx{store_, options_, vp, s.cancel, std::move(inputs)};
+    OpContext ctx{store_, options_, vp, s.stop, std::move(inputs)};
     cache::Record record = ops_.find(op.kind_case())->run(op, ctx);
     if (record.description.empty()) record.description = s.name(digest);
     if (!key.empty()) store_.put_action(key, record);

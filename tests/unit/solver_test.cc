@@ -22,8 +22,17 @@ using solver::OpContext;
 struct SourceOp : solver::OpImpl {
   std::atomic<int> runs{0};
   std::string suffix = "";
+  std::atomic<bool> slow_saw_cancel{false};
   cache::Record run(const v1::Op& op, OpContext& ctx) override {
     ++runs;
+    if (op.local().name() == "fail") throw Error("fetch failed");
+    if (op.local().name() == "slow") {  // like a kernel build: minutes unless stopped
+      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (!ctx.cancel.cancelled() && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      slow_saw_cancel = ctx.cancel.cancelled();
+      ctx.cancel.throw_if_cancelled();
+    }
     cache::Record r;
     r.content = ctx.store.put_blob(op.local().name() + suffix);
     return r;
@@ -231,6 +240,28 @@ TEST(Solver, MissingOpCycleAndCancellation) {
   cancel.cancel();
   EXPECT_THROW(solver.solve(g.def, sink, cancel), Cancelled);
   EXPECT_EQ(f.concat->runs, 0);
+}
+
+TEST(Solver, AFailureStopsTheOtherVerticesAndIsWhatIsReported) {
+  Fixture f;
+  auto solver = f.make();
+  Graph g;
+  const std::string slow = g.source("slow"), fail = g.source("fail");
+  g.concat({slow, fail});  // the slow input comes first: its cancellation must not be reported
+  CountingSink sink;
+  solver::CancelToken cancel;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    solver.solve(g.def, sink, cancel);
+    FAIL() << "no error";
+  } catch (const c2w::Cancelled&) {
+    FAIL() << "the cancellation of the slow vertex was reported instead of the failure";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fetch failed"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(f.source->slow_saw_cancel) << "the slow vertex kept running";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  EXPECT_FALSE(cancel.cancelled()) << "the caller's token is not touched";
 }
 
 }  // namespace
