@@ -106,6 +106,9 @@ int convert(const Options& o) {
   solver::SolveResult result;
   fs::path downloaded;  // a remote result, to move into place
   std::unique_ptr<ProgressPrinter> printer;
+  // --cache-to: exported after the result is written, so a failed push loses no output.
+  std::unique_ptr<cache::Store> store;
+  std::unique_ptr<ArtifactStore> cache_to;
   try {
     if (!o.builder.address.empty()) {
       if (!o.cache_to.type.empty() || !o.cache_from.type.empty())
@@ -125,32 +128,23 @@ int convert(const Options& o) {
         result.record.meta = {{"filename", remote.result.filename()}};
       result.path = downloaded = remote.file;
     } else {
-      cache::Store store(o.cache_dir.empty() ? cache::Store::default_root()
-                                             : fs::path(o.cache_dir));
+      store = std::make_unique<cache::Store>(o.cache_dir.empty() ? cache::Store::default_root()
+                                                                 : fs::path(o.cache_dir));
       solver::SolveOptions so;
       so.no_cache = o.no_cache;
       fetch::RegistryOptions ro = registry_options(o);
-      solver::Solver solver(store, so, ops::shipped_ops(ro));
+      solver::Solver solver(*store, so, ops::shipped_ops(ro));
       solver.check_ops(built.definition);  // before any work: say which op is missing
       auto cancelled = [&cancel] { return cancel.cancelled(); };
       // Refuse a bad --cache-to before the build, not after it.
-      std::unique_ptr<ArtifactStore> cache_to;
       if (!o.cache_to.type.empty())
         cache_to = open_artifact_store(location_of(o.cache_to), ro, cancelled);
       std::unique_ptr<SharedCache> shared;
       if (!o.cache_from.type.empty())
         shared = std::make_unique<SharedCache>(
-            open_artifact_store(location_of(o.cache_from), ro, cancelled), store);
+            open_artifact_store(location_of(o.cache_from), ro, cancelled), *store);
       printer = make_progress_printer(o.progress, stderr);
       result = solver.solve(built.definition, *printer, cancel, shared.get());
-      if (cache_to) {
-        printer->finish(true);
-        printer.reset();
-        CacheExportSummary sum = export_cache(result.records, store, *cache_to);
-        std::fprintf(stderr, "c2w: exported the cache (%zu records, %zu blobs, %s) to %s @%s\n",
-                     sum.records, sum.blobs, human_bytes(static_cast<int64_t>(sum.bytes)).c_str(),
-                     cache_to->describe().c_str(), sum.manifest_digest.c_str());
-      }
     }
   } catch (...) {
     if (printer) printer->finish(false);
@@ -203,6 +197,20 @@ int convert(const Options& o) {
     std::string out = o.output.empty() ? "out.wasm" : o.output;
     export_file(result.path, out);
     std::fprintf(stderr, "c2w: wrote %s\n", out.c_str());
+  }
+  if (cache_to) {
+    CacheExportSummary sum;
+    try {
+      sum = export_cache(result.records, *store, *cache_to);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const Error& e) {
+      throw Error("cannot export the cache to " + cache_to->describe() + ": " + e.what(),
+                  e.hint());
+    }
+    std::fprintf(stderr, "c2w: exported the cache (%zu records, %zu blobs, %s) to %s @%s\n",
+                 sum.records, sum.blobs, human_bytes(static_cast<int64_t>(sum.bytes)).c_str(),
+                 cache_to->describe().c_str(), sum.manifest_digest.c_str());
   }
   return 0;
 }

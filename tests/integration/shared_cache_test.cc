@@ -7,13 +7,16 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "oci/sha256.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
+#include "tests/support/tree_compare.h"
 
 namespace {
 
@@ -109,6 +112,38 @@ TEST(SharedCache, RegistryRoundTripThenATamperedBlobIsRefused) {
   EXPECT_EQ(bytes(dir.path() / "out4" / "rootfs.cpio.zst"), initramfs);
 }
 
+TEST(SharedCache, TlsRegistryWithBasicAuth) {
+  c2w::testing::LoopbackRegistry registry({.tls = true, .user = "tester", .password = "pw"});
+  TempDir dir;
+  std::string ref = registry.host() + "/c2w/cache:auth";
+  std::vector<std::string> tls = {"--registry-ca", registry.ca_certificate().string()};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.begin(), tls.begin(), tls.end());
+    return extra;
+  };
+  CommandResult wrong =
+      build_rootfs(dir.path() / "cache0", dir.path() / "out0",
+                   with({"--creds", "tester:nope", "--cache-to", "type=registry,ref=" + ref}));
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.output;
+  EXPECT_TRUE(contains(wrong.output, "cannot export the cache to " + ref)) << wrong.output;
+  EXPECT_TRUE(contains(wrong.output, "401")) << wrong.output;
+  EXPECT_TRUE(contains(wrong.output, "hint:")) << wrong.output;
+  // The build's output is written before the export is tried: a refused push loses nothing.
+  EXPECT_TRUE(fs::exists(dir.path() / "out0" / "rootfs.cpio.zst"));
+
+  CommandResult first =
+      build_rootfs(dir.path() / "cache1", dir.path() / "out1",
+                   with({"--creds", "tester:pw", "--cache-to", "type=registry,ref=" + ref}));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  CommandResult second =
+      build_rootfs(dir.path() / "cache2", dir.path() / "out2",
+                   with({"--creds", "tester:pw", "--cache-from", "type=registry,ref=" + ref}));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(count(second.output, " CACHED"), 2u) << second.output;
+  EXPECT_EQ(bytes(dir.path() / "out2" / "rootfs.cpio.zst"),
+            bytes(dir.path() / "out1" / "rootfs.cpio.zst"));
+}
+
 TEST(SharedCache, LocalDirectoryRoundTrip) {
   TempDir dir;
   fs::path shared = dir.path() / "shared";
@@ -169,6 +204,7 @@ TEST(SharedCache, OutputTypeRegistryPushesAnArtifact) {
   CommandResult raw = c2w::testing::run_command(
       {"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + ref});
   ASSERT_EQ(raw.exit_code, 0) << raw.output;
+  if (raw.output.ends_with("\n")) raw.output.pop_back();  // skopeo ends the manifest with one
   // The digest c2w printed is the digest of the manifest the registry serves.
   EXPECT_TRUE(contains(pushed.output, c2w::oci::Sha256::of(raw.output) + "\n")) << pushed.output;
   auto m = nlohmann::json::parse(raw.output);
@@ -196,6 +232,37 @@ TEST(SharedCache, OutputTypeRegistryPushesAnArtifact) {
                                 "oci-layout:" + (fixture("busybox") / "layout").string()});
   EXPECT_EQ(tree.exit_code, 1) << tree.output;
   EXPECT_TRUE(contains(tree.output, "directory tree, which cannot be pushed")) << tree.output;
+}
+
+// Through c2wd: the client downloads the result and pushes it. (--cache-to/--cache-from with
+// --builder are refused: the records live in the daemon's cache.)
+TEST(SharedCache, OutputTypeRegistryThroughTheBuilder) {
+  c2w::testing::LoopbackRegistry registry;
+  TempDir dir;
+  std::string address = "unix://" + (dir.path() / "c2wd.sock").string();
+  c2w::testing::BackgroundProcess daemon(
+      {C2WD_BINARY_PATH, "--addr", address, "--cache-dir", (dir.path() / "dcache").string()},
+      dir.path() / "c2wd.log");
+  for (int i = 0; i < 100 && !contains(c2w::testing::slurp(dir.path() / "c2wd.log"), "serving on");
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::string ref = registry.host() + "/c2w/rootfs:remote";
+  std::string image = "oci-layout:" + (fixture("busybox") / "layout").string();
+  CommandResult pushed =
+      c2w_run({"--builder", address, "--progress=plain", "--insecure-registry", registry.host(),
+               "--target", "rootfs", "--output", "type=registry,ref=" + ref, image});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.output << c2w::testing::slurp(dir.path() / "c2wd.log");
+  EXPECT_TRUE(contains(pushed.output, "pushed rootfs.cpio.zst (application/zstd")) << pushed.output;
+  CommandResult raw = c2w::testing::run_command(
+      {"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + ref});
+  ASSERT_EQ(raw.exit_code, 0) << raw.output;
+  EXPECT_EQ(nlohmann::json::parse(raw.output)["layers"][0]["mediaType"], "application/zstd");
+
+  CommandResult refused = c2w_run({"--builder", address, "--target", "rootfs", "--cache-to",
+                                   "type=local,dest=" + (dir.path() / "c").string(), "--output",
+                                   "type=local,dest=" + (dir.path() / "o").string(), image});
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_TRUE(contains(refused.output, "do not work with --builder yet")) << refused.output;
 }
 
 }  // namespace
