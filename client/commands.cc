@@ -11,6 +11,7 @@
 #include "client/export.h"
 #include "client/progress_printer.h"
 #include "client/remote.h"
+#include "client/shared_cache.h"
 #include "frontend/frontend.h"
 #include "kernel/fragments.h"
 #include "ops/fetch/image_source.h"
@@ -47,11 +48,20 @@ fetch::RegistryOptions registry_options(const Options& o) {
   r.credentials = fetch::docker_config_credentials();
   if (!o.creds.empty()) {
     if (o.creds.find(':') == std::string::npos) throw UsageError("--creds needs USER:PASSWORD");
-    // The flag applies to the image's registry; FROM lines naming others use the config file.
-    std::string host = o.image.empty() ? "" : oci::parse_reference(o.image).registry;
-    r.credentials[host] = o.creds;
+    // The flag applies to the image's registry and to those of --cache-to, --cache-from and
+    // --output type=registry; FROM lines naming others use the config file.
+    std::vector<std::string> refs = {o.image, o.cache_to.ref, o.cache_from.ref, o.output_ref};
+    for (const std::string& ref : refs) {
+      if (ref.empty()) continue;
+      oci::Reference parsed = oci::parse_reference(ref);
+      if (parsed.kind == oci::Reference::Kind::kRegistry) r.credentials[parsed.registry] = o.creds;
+    }
   }
   return r;
+}
+
+ArtifactLocation location_of(const Options::CacheLocation& c) {
+  return ArtifactLocation{c.type, c.ref, c.dir, c.tag};
 }
 
 int convert(const Options& o) {
@@ -98,10 +108,17 @@ int convert(const Options& o) {
   solver::SolveResult result;
   fs::path downloaded;  // a remote result, to move into place
   std::unique_ptr<ProgressPrinter> printer;
+  // --cache-to: exported after the result is written, so a failed push loses no output.
+  std::unique_ptr<cache::Store> store;
+  std::unique_ptr<ArtifactStore> cache_to;
   try {
     if (!o.builder.address.empty()) {
-      fs::path dir = o.output_type == "local"
-                         ? fs::path(o.output_dest)
+      if (!o.cache_to.type.empty() || !o.cache_from.type.empty())
+        throw UsageError("--cache-to and --cache-from do not work with --builder yet",
+                         "build in process (without --builder) to export or import a cache");
+      fs::path dir = o.output_type == "local" ? fs::path(o.output_dest)
+                     : o.output_type == "registry"
+                         ? fs::temp_directory_path()
                          : fs::absolute(o.output.empty() ? "out.wasm" : o.output).parent_path();
       fs::create_directories(dir);
       printer = make_progress_printer(o.progress, stderr);
@@ -113,21 +130,30 @@ int convert(const Options& o) {
         result.record.meta = {{"filename", remote.result.filename()}};
       result.path = downloaded = remote.file;
     } else {
-      cache::Store store(o.cache_dir.empty() ? cache::Store::default_root()
-                                             : fs::path(o.cache_dir));
+      store = std::make_unique<cache::Store>(o.cache_dir.empty() ? cache::Store::default_root()
+                                                                 : fs::path(o.cache_dir));
       solver::SolveOptions so;
       so.no_cache = o.no_cache;
-      solver::Solver solver(store, so, ops::shipped_ops(registry_options(o), context));
+      fetch::RegistryOptions ro = registry_options(o);
+      solver::Solver solver(*store, so, ops::shipped_ops(ro, context));
       solver.check_ops(built.definition);  // before any work: say which op is missing
+      auto cancelled = [&cancel] { return cancel.cancelled(); };
+      // Refuse a bad --cache-to before the build, not after it.
+      if (!o.cache_to.type.empty())
+        cache_to = open_artifact_store(location_of(o.cache_to), ro, cancelled);
+      std::unique_ptr<SharedCache> shared;
+      if (!o.cache_from.type.empty())
+        shared = std::make_unique<SharedCache>(
+            open_artifact_store(location_of(o.cache_from), ro, cancelled), *store);
       printer = make_progress_printer(o.progress, stderr);
-      result = solver.solve(built.definition, *printer, cancel);
+      result = solver.solve(built.definition, *printer, cancel, shared.get());
     }
   } catch (...) {
     if (printer) printer->finish(false);
     g_cancel = nullptr;
     throw;
   }
-  printer->finish(true);
+  if (printer) printer->finish(true);
   g_cancel = nullptr;
   struct RemoveDownload {
     fs::path p;
@@ -137,7 +163,23 @@ int convert(const Options& o) {
     }
   } remove_download{downloaded};
 
-  if (o.output_type == "local") {
+  if (o.output_type == "registry") {
+    if (result.record.kind == cache::Record::Kind::kTree)
+      throw Error("the result of this build is a directory tree, which cannot be pushed",
+                  "push a file result (e.g. without --target), or export the tree with "
+                  "--output type=local,dest=DIR");
+    std::string name = "out.wasm";
+    if (result.record.meta.is_object()) name = result.record.meta.value("filename", name);
+    if (!o.output.empty()) name = fs::path(o.output).filename().string();
+    auto target = open_artifact_store(ArtifactLocation{"registry", o.output_ref, "", ""},
+                                      registry_options(o), nullptr);
+    std::string digest = push_result(result.path, result.record, name, *target);
+    std::fprintf(stderr, "c2w: pushed %s (%s, %s) to %s\n", name.c_str(),
+                 result_media_type(name).c_str(),
+                 human_bytes(static_cast<int64_t>(fs::file_size(result.path))).c_str(),
+                 o.output_ref.c_str());
+    std::printf("%s\n", digest.c_str());
+  } else if (o.output_type == "local") {
     if (result.record.kind == cache::Record::Kind::kTree)
       export_tree(result.path, o.output_dest);
     else {
@@ -157,6 +199,20 @@ int convert(const Options& o) {
     std::string out = o.output.empty() ? "out.wasm" : o.output;
     export_file(result.path, out);
     std::fprintf(stderr, "c2w: wrote %s\n", out.c_str());
+  }
+  if (cache_to) {
+    CacheExportSummary sum;
+    try {
+      sum = export_cache(result.records, *store, *cache_to);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const Error& e) {
+      throw Error("cannot export the cache to " + cache_to->describe() + ": " + e.what(),
+                  e.hint());
+    }
+    std::fprintf(stderr, "c2w: exported the cache (%zu records, %zu blobs, %s) to %s @%s\n",
+                 sum.records, sum.blobs, human_bytes(static_cast<int64_t>(sum.bytes)).c_str(),
+                 cache_to->describe().c_str(), sum.manifest_digest.c_str());
   }
   return 0;
 }

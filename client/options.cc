@@ -1,5 +1,6 @@
 #include "client/options.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <functional>
@@ -23,6 +24,12 @@ options:
   --show-recipe               print the embedded recipe and exit
   --target STAGE              build only up to STAGE
   --output type=local,dest=DIR  write the result (a rootfs tree or a file) into DIR
+  --output type=registry,ref=HOST/REPO:TAG
+                              push a file result as an OCI artifact (application/wasm for .wasm)
+  --cache-to type=registry,ref=HOST/REPO:TAG | type=local,dest=DIR
+                              export the build's cache records and blobs (an OCI artifact)
+  --cache-from type=registry,ref=HOST/REPO:TAG | type=local,src=DIR
+                              use a cache exported by --cache-to (pulled only where needed)
   --cache-dir DIR             build cache (default $XDG_CACHE_HOME/c2w)
   --no-cache                  run every step even when cached
   --progress MODE             auto, plain, tty or json (default auto)
@@ -68,6 +75,56 @@ uint64_t parse_size(const std::string& text) {
                      "use B, KB, MB, GB, TB or KiB, MiB, GiB");
   return static_cast<uint64_t>(value * mult);
 }
+
+namespace {
+
+// "k=v,k=v" of --output, --cache-to and --cache-from; keys outside `allowed` are refused.
+std::map<std::string, std::string> parse_spec(const std::string& flag, const std::string& spec,
+                                              const std::vector<std::string>& allowed,
+                                              const std::string& hint) {
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos <= spec.size()) {
+    size_t comma = spec.find(',', pos);
+    std::string part =
+        spec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    size_t eq = part.find('=');
+    std::string k = part.substr(0, eq), v = eq == std::string::npos ? "" : part.substr(eq + 1);
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
+      throw UsageError("unknown " + flag + " key \"" + k + "\"", hint);
+    out[k] = v;
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+Options::CacheLocation parse_cache_location(const std::string& flag, const std::string& spec) {
+  const bool to = flag == "--cache-to";
+  const std::string dir_key = to ? "dest" : "src";
+  const std::string hint = "use " + flag + " type=registry,ref=HOST/REPO:TAG or " + flag +
+                           " type=local," + dir_key + "=DIR";
+  auto kv = parse_spec(flag, spec, {"type", "ref", dir_key, "tag"}, hint);
+  Options::CacheLocation loc;
+  loc.type = kv["type"];
+  if (loc.type == "registry") {
+    loc.ref = kv["ref"];
+    if (loc.ref.empty()) throw UsageError(flag + " type=registry needs ref=HOST/REPO:TAG", hint);
+    if (kv.count(dir_key) || kv.count("tag"))
+      throw UsageError(flag + " type=registry takes ref=, not " + dir_key + "= or tag=", hint);
+  } else if (loc.type == "local") {
+    loc.dir = kv[dir_key];
+    if (loc.dir.empty()) throw UsageError(flag + " type=local needs " + dir_key + "=DIR", hint);
+    if (kv.count("ref"))
+      throw UsageError(flag + " type=local takes " + dir_key + "=, not ref=", hint);
+    loc.tag = kv.count("tag") ? kv["tag"] : "latest";
+  } else {
+    throw UsageError(flag + " needs type=registry or type=local, got \"" + spec + "\"", hint);
+  }
+  return loc;
+}
+
+}  // namespace
 
 Options parse_options(int argc, const char* const* argv) {
   Options o;
@@ -117,25 +174,26 @@ Options parse_options(int argc, const char* const* argv) {
       o.target_stage = take();
     else if (a == "--output" || a == "-o") {
       std::string spec = take();
-      size_t pos = 0;
-      while (pos <= spec.size()) {
-        size_t comma = spec.find(',', pos);
-        std::string part =
-            spec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-        size_t eq = part.find('=');
-        std::string k = part.substr(0, eq), v = eq == std::string::npos ? "" : part.substr(eq + 1);
-        if (k == "type")
-          o.output_type = v;
-        else if (k == "dest")
-          o.output_dest = v;
-        else
-          throw UsageError("unknown --output key \"" + k + "\"",
-                           "use --output type=local,dest=DIR");
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
+      const std::string hint =
+          "use --output type=local,dest=DIR or --output type=registry,ref=HOST/REPO:TAG";
+      auto kv = parse_spec(a, spec, {"type", "dest", "ref"}, hint);
+      o.output_type = kv["type"];
+      o.output_dest = kv["dest"];
+      o.output_ref = kv["ref"];
+      if (o.output_type == "local") {
+        if (o.output_dest.empty() || !o.output_ref.empty())
+          throw UsageError("--output type=local needs dest=DIR (and no ref=)", hint);
+      } else if (o.output_type == "registry") {
+        if (o.output_ref.empty() || !o.output_dest.empty())
+          throw UsageError("--output type=registry needs ref=HOST/REPO:TAG (and no dest=)", hint);
+      } else {
+        throw UsageError("--output needs type=local or type=registry, got \"" + spec + "\"", hint);
       }
-      if (o.output_type != "local" || o.output_dest.empty())
-        throw UsageError("--output needs type=local,dest=DIR", "only local exports exist so far");
+    } else if (a == "--cache-to" || a == "--cache-from") {
+      Options::CacheLocation& loc = a == "--cache-to" ? o.cache_to : o.cache_from;
+      if (!loc.type.empty())
+        throw UsageError(a + " given twice", "one " + a + " per build is supported");
+      loc = parse_cache_location(a, take());
     } else if (a == "--cache-dir")
       o.cache_dir = take();
     else if (a == "--no-cache") {

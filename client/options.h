@@ -5,7 +5,9 @@
 // c2w flags: --target-arch, --build-arg K=V, --show-recipe (--show-dockerfile), --debug-image,
 // --version, --help; --recipe FILE replaces c2w's --dockerfile. Ours: --cache-dir, --no-cache,
 // --progress, --insecure-registry HOST, --registry-ca FILE, --creds USER:PASS, --platform,
-// --target STAGE, --output type=local,dest=DIR, --builder ADDR (c2wd) with --builder-ca and
+// --target STAGE, --output type=local,dest=DIR or type=registry,ref=REF, --cache-to and
+// --cache-from type=registry,ref=REF or type=local,dest|src=DIR, --builder ADDR (c2wd) with
+// --builder-ca and
 // --builder-token (also C2W_BUILDER, C2W_BUILDER_TOKEN).
 #pragma once
 
@@ -28,8 +30,14 @@ struct Options {
   std::string target_arch;  // --target-arch
   std::string platform;     // --platform os/arch
   std::string target_stage;
-  std::string output_type;  // from --output type=...,dest=...
+  std::string output_type;  // from --output type=...,dest=... (local) or ref=... (registry)
   std::string output_dest;
+  std::string output_ref;
+  // --cache-to / --cache-from: type "registry" (ref) or "local" (dir, tag); empty type: none.
+  struct CacheLocation {
+    std::string type, ref, dir, tag;
+  };
+  CacheLocation cache_to, cache_from;
   std::string cache_dir;
   bool no_cache = false;
   bool debug_image = false;

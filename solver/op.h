@@ -44,6 +44,27 @@ struct SolveOptions {
 struct InputValue {
   cache::Record record;
   std::filesystem::path path;  // blob file or tree dir
+  std::string vertex;          // the op digest that produced it
+  // Set when the record came from a shared cache and its content is not local yet: the key
+  // under which the record is pulled (or, when that fails, the vertex runs) once it is needed.
+  std::string shared_key;
+};
+
+// A shared cache imported with --cache-from (DESIGN.md "Shared cache"): a second source of
+// action records, asked when a key misses locally. Lookups are cheap (an index read once);
+// content is pulled only when a vertex needs it (lazily), so a hit whose output nothing reads
+// costs nothing.
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // The record for `key`, validated as far as it can be without its content.
+  virtual std::optional<cache::Record> lookup(const std::string& key) = 0;
+  // Pulls the content of `record` into `store` (checked against its digest) and installs the
+  // record under `key`. False when the shared cache holds only the record, not the content (a
+  // tree); throws c2w::Error when the content is refused (a blob that does not match its
+  // digest). Either way the solver then runs the vertex instead.
+  virtual bool pull(const std::string& key, const cache::Record& record, cache::Store& store,
+                    VertexProgress& progress) = 0;
 };
 
 struct OpContext {

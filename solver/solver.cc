@@ -54,6 +54,13 @@ struct Solver::Solve {
   std::mutex mu;
   std::map<std::string, std::shared_future<InputValue>> vertices;  // by op digest
   std::atomic<size_t> executed{0}, cached{0};
+  RecordSource* shared = nullptr;
+  std::map<std::string, cache::Record> records;  // by cache key, guarded by mu
+
+  void used(const std::string& key, const cache::Record& record) {
+    std::lock_guard lock(mu);
+    records[key] = record;
+  }
 
   std::string name(const std::string& digest) const {
     auto it = def.metadata().find(digest);
@@ -115,8 +122,9 @@ void Solver::check_ops(const v1::Definition& def) const {
 }
 
 SolveResult Solver::solve(const v1::Definition& def, ProgressSink& progress,
-                          const CancelToken& cancel) {
+                          const CancelToken& cancel, RecordSource* shared) {
   Solve s(def, progress, cancel);
+  s.shared = shared;
   for (const std::string& bytes : def.ops()) {
     v1::Op op;
     if (!op.ParseFromString(bytes))
@@ -142,23 +150,67 @@ SolveResult Solver::solve(const v1::Definition& def, ProgressSink& progress,
   visit(result);
 
   cache::FileLock in_use = store_.use();
-  InputValue value = solve_vertex(s, result);
+  InputValue value = make_local(s, solve_vertex(s, result));
   SolveResult out;
   out.record = value.record;
-  out.path = value.path.empty() ? materialize(value.record).path : value.path;
+  out.path = value.path;
   out.executed = s.executed;
   out.cached = s.cached;
+  out.records = std::move(s.records);
   return out;
 }
 
 InputValue Solver::materialize(const cache::Record& record) {
-  InputValue v{record, {}};
+  InputValue v{record, {}, {}, {}};
   auto path = record.kind == cache::Record::Kind::kTree ? store_.tree(record.content)
                                                         : store_.blob(record.content);
   if (!path)
     throw Error("cache entry " + record.content + " vanished or is corrupt", "run the build again");
   v.path = *path;
   return v;
+}
+
+InputValue Solver::make_local(Solve& s, const InputValue& value) {
+  if (value.shared_key.empty()) {
+    if (!value.path.empty()) return value;
+    InputValue local = materialize(value.record);
+    local.vertex = value.vertex;
+    return local;
+  }
+  InputValue local;
+  VertexProgress vp(s.progress, value.vertex);
+  bool pulled = false;
+  try {
+    pulled = s.shared->pull(value.shared_key, value.record, store_, vp);
+    if (!pulled)
+      vp.log("the shared cache holds the record of " + value.record.content +
+             ", not its files: running the step to make them");
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Refused content is never used: the vertex runs as if the shared cache had missed.
+    vp.log(std::string("shared cache not used: ") + e.what() + "; running the step instead", 2);
+  }
+  if (pulled) {
+    local = materialize(value.record);
+  } else {
+    local = rebuild(s, value.vertex, value.shared_key);
+    if (local.path.empty()) local = materialize(local.record);
+    s.used(value.shared_key, local.record);
+    if (local.record.content != value.record.content)
+      vp.log("warning: the step made " + local.record.content + ", the shared cache says " +
+                 value.record.content + " (is the step reproducible?)",
+             2);
+  }
+  local.vertex = value.vertex;
+  return local;
+}
+
+InputValue Solver::rebuild(Solve& s, const std::string& digest, const std::string& key) {
+  const v1::Op& op = s.ops.at(digest);
+  std::vector<InputValue> inputs;
+  for (const auto& in : op.inputs()) inputs.push_back(solve_vertex(s, in.digest()));  // settled
+  return execute(s, digest, op, key, std::move(inputs));
 }
 
 InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
@@ -211,9 +263,21 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
       if (auto hit = store_.get_action(key)) {
         s.emit(digest, true, true, true);
         ++s.cached;
-        InputValue v{*hit, {}};
+        s.used(key, *hit);
+        InputValue v{*hit, {}, digest, {}};
         promise.set_value(v);
         return v;
+      }
+      // Missing here, present in the shared cache: a hit whose content is pulled when needed.
+      if (s.shared) {
+        if (auto hit = s.shared->lookup(key)) {
+          s.emit(digest, true, true, true);
+          ++s.cached;
+          s.used(key, *hit);
+          InputValue v{*hit, {}, digest, key};
+          promise.set_value(v);
+          return v;
+        }
       }
     }
     // One execution per key in this process: a concurrent solve that needs it waits for it.
@@ -235,6 +299,7 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
     if (owner) {
       try {
         v = execute(s, digest, op, cacheable ? key : "", std::move(inputs));
+        if (cacheable) s.used(key, v.record);
         exec_promise.set_value(v);
       } catch (...) {
         exec_promise.set_exception(std::current_exception());
@@ -264,6 +329,9 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
 
 InputValue Solver::execute(Solve& s, const std::string& digest, const v1::Op& op,
                            const std::string& key, std::vector<InputValue> inputs) {
+  // Shared-cache inputs are pulled (or rebuilt) before taking a slot: a rebuild takes one too.
+  for (InputValue& in : inputs)
+    if (!in.shared_key.empty()) in = make_local(s, in);
   slots_->acquire();
   struct Release {
     std::counting_semaphore<64>* sem;
@@ -277,7 +345,7 @@ InputValue Solver::execute(Solve& s, const std::string& digest, const v1::Op& op
     if (auto hit = store_.get_action(key)) {
       s.emit(digest, true, true, true);
       ++s.cached;
-      return InputValue{*hit, {}};
+      return InputValue{*hit, {}, digest, {}};
     }
   }
   s.emit(digest, true, false, false);
@@ -291,7 +359,7 @@ InputValue Solver::execute(Solve& s, const std::string& digest, const v1::Op& op
     if (!key.empty()) store_.put_action(key, record);
     s.emit(digest, false, true, ctx.reused);
     ++(ctx.reused ? s.cached : s.executed);
-    return InputValue{record, {}};
+    return InputValue{record, {}, digest, {}};
   } catch (const Cancelled&) {
     s.emit(digest, false, true, false, "cancelled");
     throw;

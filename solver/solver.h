@@ -27,6 +27,8 @@ struct SolveResult {
   std::filesystem::path path;  // blob file or tree dir of the result
   size_t executed = 0;         // vertices that ran their op
   size_t cached = 0;           // vertices served from the cache
+  // Key -> record of every cacheable vertex of this solve (what --cache-to exports).
+  std::map<std::string, cache::Record> records;
 };
 
 class Solver {
@@ -36,7 +38,9 @@ class Solver {
   // solver has no implementation for: lets callers refuse before doing any work.
   void check_ops(const v1::Definition& def) const;
   // Thread-safe: several solves may run at once on one Solver.
-  SolveResult solve(const v1::Definition& def, ProgressSink& progress, const CancelToken& cancel);
+  // `shared`, when given, is asked for the records of keys that miss locally (--cache-from).
+  SolveResult solve(const v1::Definition& def, ProgressSink& progress, const CancelToken& cancel,
+                    RecordSource* shared = nullptr);
 
  private:
   struct Solve;
@@ -44,6 +48,11 @@ class Solver {
   InputValue execute(Solve& s, const std::string& digest, const v1::Op& op, const std::string& key,
                      std::vector<InputValue> inputs);
   InputValue materialize(const cache::Record& record);
+  // Makes an input's content local: pulls a shared-cache hit, or runs its vertex when the pull
+  // fails (a tampered blob, a tree the shared cache does not hold).
+  InputValue make_local(Solve& s, const InputValue& value);
+  // Runs the vertex `digest` under `key` although a record was found for it elsewhere.
+  InputValue rebuild(Solve& s, const std::string& digest, const std::string& key);
 
   cache::Store& store_;
   SolveOptions options_;

@@ -3,8 +3,12 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -140,6 +144,8 @@ struct RegistryClient::Response {
   std::string body;
   std::string content_type;
   std::string www_authenticate;
+  std::string location;
+  std::string content_digest;  // Docker-Content-Digest
   std::string curl_error;
 };
 
@@ -169,7 +175,7 @@ std::string RegistryClient::where() const {
 RegistryClient::Response RegistryClient::perform(const std::string& url,
                                                  const std::vector<std::string>& headers,
                                                  cache::BlobWriter* sink, uint64_t range_from,
-                                                 const ProgressFn& progress) {
+                                                 const ProgressFn& progress, const Send* send) {
   struct Ctx {
     Response* r;
     cache::BlobWriter* sink;
@@ -202,6 +208,44 @@ RegistryClient::Response RegistryClient::perform(const std::string& url,
   }
   if (range_from > 0)
     curl_easy_setopt(curl, CURLOPT_RANGE, (std::to_string(range_from) + "-").c_str());
+  // An upload reads its body from a string or a file, from the start on every attempt.
+  struct Upload {
+    std::string_view data;
+    FILE* file = nullptr;
+    ~Upload() {
+      if (file) std::fclose(file);
+    }
+  } upload;
+  if (send && send->method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (send) {
+    curl_off_t upload_size = static_cast<curl_off_t>(send->body.size());
+    if (!send->file.empty()) {
+      upload.file = std::fopen(send->file.c_str(), "rb");
+      if (!upload.file) {
+        curl_slist_free_all(list);
+        curl_easy_cleanup(curl);
+        throw system_error("cannot read " + send->file, errno);
+      }
+      std::error_code ec;
+      upload_size = static_cast<curl_off_t>(std::filesystem::file_size(send->file, ec));
+    } else {
+      upload.data = send->body;
+    }
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, upload_size);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, send->method.c_str());
+    curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(
+        curl, CURLOPT_READFUNCTION, +[](char* buf, size_t size, size_t n, void* p) -> size_t {
+          auto* u = static_cast<Upload*>(p);
+          if (u->file) return std::fread(buf, 1, size * n, u->file);
+          size_t len = std::min(size * n, u->data.size());
+          std::memcpy(buf, u->data.data(), len);
+          u->data.remove_prefix(len);
+          return len;
+        });
+  }
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r);
   curl_easy_setopt(
       curl, CURLOPT_HEADERFUNCTION, +[](char* data, size_t size, size_t n, void* p) -> size_t {
@@ -210,6 +254,8 @@ RegistryClient::Response RegistryClient::perform(const std::string& url,
         if (line.starts_with("HTTP/")) {  // a new response (after a redirect): forget the old one
           resp->content_type.clear();
           resp->www_authenticate.clear();
+          resp->location.clear();
+          resp->content_digest.clear();
         }
         size_t colon = line.find(':');
         if (colon != std::string::npos) {
@@ -220,6 +266,8 @@ RegistryClient::Response RegistryClient::perform(const std::string& url,
           value.erase(value.find_last_not_of("\r\n ") + 1);
           if (key == "content-type") resp->content_type = value;
           if (key == "www-authenticate") resp->www_authenticate = value;
+          if (key == "location") resp->location = value;
+          if (key == "docker-content-digest") resp->content_digest = value;
         }
         return size * n;
       });
@@ -304,11 +352,12 @@ void RegistryClient::authenticate(const std::string& challenge) {
 RegistryClient::Response RegistryClient::perform_with_auth(const std::string& url,
                                                            const std::vector<std::string>& headers,
                                                            cache::BlobWriter* sink,
-                                                           const ProgressFn& progress) {
+                                                           const ProgressFn& progress,
+                                                           const Send* send) {
   bool authenticated = false;
   for (int attempt = 1;; ++attempt) {
     uint64_t from = sink ? sink->offset() : 0;
-    Response r = perform(url, headers, sink, from, progress);
+    Response r = perform(url, headers, sink, from, progress, send);
     if (r.curl == CURLE_OK && r.status == 401 && !authenticated && !r.www_authenticate.empty()) {
       authenticate(r.www_authenticate);
       authenticated = true;
@@ -371,6 +420,71 @@ std::string RegistryClient::get_blob(const std::string& digest, uint64_t size,
     throw Error("cannot download blob " + digest + " of " + where() + ": HTTP " +
                 std::to_string(r.status));
   return writer.commit();
+}
+
+}  // namespace c2w::fetch
+
+namespace c2w::fetch {
+
+std::string RegistryClient::origin() const {
+  bool insecure = options_.insecure_hosts.count(ref_.registry) > 0;
+  return std::string(insecure ? "http://" : "https://") + ref_.api_host();
+}
+
+bool RegistryClient::has_blob(const std::string& digest) {
+  Send head{"HEAD", {}, {}};
+  Response r = perform_with_auth(base_url() + "/blobs/" + digest, {}, nullptr, nullptr, &head);
+  if (r.status == 200) return true;
+  if (r.status == 404) return false;
+  if (r.status == 403)
+    throw Error(ref_.registry + " refused access to " + ref_.repository + " (403 Forbidden)",
+                "check that the credentials (~/.docker/config.json or --creds) may push there");
+  throw Error("cannot check blob " + digest + " on " + where() + ": HTTP " +
+              std::to_string(r.status));
+}
+
+void RegistryClient::put_blob(const std::string& digest, const std::string& path) {
+  if (has_blob(digest)) return;
+  Send post{"POST", {}, {}};
+  Response start =
+      perform_with_auth(base_url() + "/blobs/uploads/", {"Content-Type:"}, nullptr, nullptr, &post);
+  if (start.status == 401 || start.status == 403)
+    throw Error(ref_.registry + " refused a push to " + ref_.repository + " (HTTP " +
+                    std::to_string(start.status) + ")",
+                "check that the credentials (~/.docker/config.json or --creds) may push there");
+  if (start.status != 202 || start.location.empty())
+    throw Error("cannot start a blob upload to " + where() + ": HTTP " +
+                std::to_string(start.status) + " " + start.body.substr(0, 200));
+  std::string url = start.location;
+  if (url.starts_with("/")) url = origin() + url;
+  url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") +
+         url_escape(digest);
+  Send put{"PUT", {}, path};
+  Response done =
+      perform_with_auth(url, {"Content-Type: application/octet-stream"}, nullptr, nullptr, &put);
+  if (done.status != 201)
+    throw Error("cannot upload blob " + digest + " to " + where() + ": HTTP " +
+                std::to_string(done.status) + " " + done.body.substr(0, 200));
+}
+
+std::string RegistryClient::put_manifest(const std::string& tag, const std::string& bytes,
+                                         const std::string& media_type) {
+  Send put{"PUT", bytes, {}};
+  Response r = perform_with_auth(base_url() + "/manifests/" + tag, {"Content-Type: " + media_type},
+                                 nullptr, nullptr, &put);
+  if (r.status == 401 || r.status == 403)
+    throw Error(ref_.registry + " refused a push to " + ref_.repository + " (HTTP " +
+                    std::to_string(r.status) + ")",
+                "check that the credentials (~/.docker/config.json or --creds) may push there");
+  if (r.status != 201)
+    throw Error("cannot push the manifest " + where() + ":" + tag + ": HTTP " +
+                    std::to_string(r.status) + " " + r.body.substr(0, 300),
+                "the registry may not accept OCI artifacts (manifests with an artifactType)");
+  std::string digest = oci::Sha256::of(bytes);
+  if (!r.content_digest.empty() && r.content_digest != digest)
+    throw Error("the registry stored the manifest of " + where() + ":" + tag + " as " +
+                r.content_digest + ", not " + digest);
+  return digest;
 }
 
 }  // namespace c2w::fetch

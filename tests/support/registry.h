@@ -34,6 +34,9 @@ class LoopbackRegistry {
   void push(const std::filesystem::path& layout, const std::string& tag,
             const std::string& repo_and_tag);
   std::filesystem::path log_file() const { return dir_.path() / "registry.log"; }
+  // Where the registry keeps blobs: storage_dir()/docker/registry/v2/blobs/sha256/<2>/<hex>/data
+  // (tests corrupt them there).
+  std::filesystem::path storage_dir() const { return dir_.path() / "storage"; }
 
  private:
   void make_certificate();
