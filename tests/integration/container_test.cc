@@ -8,7 +8,9 @@
 // touch it); everything else is converted here, twice with different caches to check that
 // out.wasm is reproducible.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <pty.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,9 +52,11 @@ struct Result {
   std::string out, err;
 };
 
-// Shared setup: the converted modules and snapshots, made once for the whole suite.
+// Shared setup: the converted modules and snapshots. ctest runs every test case in its own
+// process, so they are made once into C2W_CONTAINER_DIR (in the build tree) under a lock, and
+// reused while the c2w binary and the fixtures that made them are the same.
 struct Converted {
-  std::unique_ptr<TempDir> dir;
+  fs::path dir;
   std::map<std::string, fs::path> wasm, aot, snapshot;
   std::string error;
 };
@@ -86,41 +90,73 @@ std::string convert(const std::string& image, const fs::path& cache, const fs::p
   return "";
 }
 
-void convert_all() {
-  g_converted = new Converted;
-  Converted& c = *g_converted;
-  c.dir = std::make_unique<TempDir>("c2w-container");
-  const fs::path d = c.dir->path();
-  if (!fs::exists(fs::path(kernel_cache()))) {
-    c.error = "no kernel cache at " + kernel_cache() + " (the kernel.build fixture makes it)";
-    return;
-  }
+const char* kImages[] = {"busybox", "hello", "debian"};
+
+// What the conversions depend on: the c2w binary and the fixture layouts.
+std::string inputs_stamp() {
+  std::string stamp;
+  auto add = [&](const fs::path& p) {
+    std::error_code ec;
+    const auto t = fs::last_write_time(p, ec).time_since_epoch().count();
+    stamp += p.string() + " " + std::to_string(ec ? 0 : fs::file_size(p, ec)) + " " +
+             std::to_string(t) + "\n";
+  };
+  add(C2W_BINARY_PATH);
+  for (const char* image : kImages) add(fixture(image) / "layout" / "index.json");
+  stamp += wasmedge_available() ? "wasmedge\n" : "no wasmedge\n";
+  return stamp;
+}
+
+std::string make_all(Converted& c) {
+  const fs::path d = c.dir;
+  if (!fs::exists(fs::path(kernel_cache())))
+    return "no kernel cache at " + kernel_cache() + " (the kernel.build fixture makes it)";
   // A copy of the fixture cache: the kernel is there, nothing else of ours.
-  if (std::system(("cp -a " + q(kernel_cache()) + " " + q((d / "cache").string())).c_str()) != 0) {
-    c.error = "cannot copy the kernel cache";
-    return;
-  }
-  for (const std::string image : {"busybox", "hello", "debian"}) {
+  fs::remove_all(d / "cache");
+  if (std::system(("cp -a " + q(kernel_cache()) + " " + q((d / "cache").string())).c_str()) != 0)
+    return "cannot copy the kernel cache";
+  for (const std::string image : kImages) {
     // Debian's 115 MB rootfs lives in guest RAM (initramfs): give it room.
     std::vector<std::string> args;
     if (image == "debian") args = {"--build-arg", "MEMORY=512M"};
-    c.wasm[image] = d / (image + ".wasm");
-    if (!(c.error = convert(image, d / "cache", c.wasm[image], args)).empty()) return;
+    if (std::string e = convert(image, d / "cache", c.wasm[image], args); !e.empty()) return e;
     const fs::path boot = d / (image + "-boot");
+    fs::remove_all(boot);
     args.insert(args.end(), {"--target", "boot", "--output", "type=local,dest=" + boot.string()});
-    if (!(c.error = convert(image, d / "cache", "", args)).empty()) return;
-    c.snapshot[image] = boot / "snapshot.c2wsnap";
+    if (std::string e = convert(image, d / "cache", "", args); !e.empty()) return e;
     if (wasmedge_available()) {
-      c.aot[image] = d / (image + ".aot.wasm");
       const std::string cmd = std::string(C2W_SOURCE_DIR) + "/tools/wasmedge compile " +
-                              q(c.wasm[image].string()) + " " + q(c.aot[image].string()) +
-                              " >" + q((d / "aot.log").string()) + " 2>&1";
-      if (std::system(cmd.c_str()) != 0) {
-        c.error = "wasmedge compile failed: " + read_text(d / "aot.log");
-        return;
-      }
+                              q(c.wasm[image].string()) + " " + q(c.aot[image].string()) + " >" +
+                              q((d / "aot.log").string()) + " 2>&1";
+      if (std::system(cmd.c_str()) != 0) return "wasmedge compile failed: " + read_text(d / "aot.log");
     }
   }
+  fs::remove_all(d / "cache");  // the kernel source alone is 140 MB
+  return "";
+}
+
+void convert_all() {
+  g_converted = new Converted;
+  Converted& c = *g_converted;
+  c.dir = C2W_CONTAINER_DIR;
+  fs::create_directories(c.dir);
+  for (const char* image : kImages) {
+    c.wasm[image] = c.dir / (std::string(image) + ".wasm");
+    c.aot[image] = c.dir / (std::string(image) + ".aot.wasm");
+    c.snapshot[image] = c.dir / (std::string(image) + "-boot") / "snapshot.c2wsnap";
+  }
+  const int lock = ::open((c.dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+    c.error = "cannot lock " + (c.dir / ".lock").string();
+    return;
+  }
+  const std::string stamp = inputs_stamp();
+  if (read_text(c.dir / "stamp") != stamp) {
+    fs::remove(c.dir / "stamp");
+    c.error = make_all(c);
+    if (c.error.empty()) std::ofstream(c.dir / "stamp") << stamp;
+  }
+  ::close(lock);
 }
 
 enum class Runner { kNative, kNode, kWasmEdge };
