@@ -1,0 +1,350 @@
+// c2w's WASI preview1 layer for a Web Worker: exactly what a c2w module needs, nothing else.
+//
+//  - args and environment from the page's URL options;
+//  - fd 0 is a terminal: a character device without seek/tell rights (so the module's isatty()
+//    holds and it runs the container with a terminal), read from a SharedArrayBuffer ring the
+//    page fills with keystrokes, untouched (the guest has its own line discipline);
+//  - fds 1 and 2 are the terminal too; their bytes are batched and posted to the page;
+//  - poll_oneoff sleeps in Atomics.wait until the earliest clock or terminal input, and
+//    fd_read on an empty ring sleeps the same way: an idle container costs no CPU;
+//  - no preopened directories (no 9p shares) yet;
+//  - anything else the module imports answers ENOSYS (named once in the console).
+//
+// The stdin ring (C2wStdinRing below, shared with the page): an Int32Array header
+//   [0] bytes written so far (mod 2^32), [1] bytes read so far, [2] a wake-up counter the
+//   writer bumps and notifies after each write, [3] unused; then `capacity` bytes of data.
+'use strict';
+
+const C2W_RING_HEADER = 16;
+const C2W_RING_WRITTEN = 0;
+const C2W_RING_READ = 1;
+const C2W_RING_WAKE = 2;
+
+class C2wStdinRing {
+  constructor(sab) {
+    this.sab = sab;
+    this.header = new Int32Array(sab, 0, 4);
+    this.data = new Uint8Array(sab, C2W_RING_HEADER);
+    this.capacity = this.data.length;
+  }
+
+  static create(capacity) {
+    return new C2wStdinRing(new SharedArrayBuffer(C2W_RING_HEADER + capacity));
+  }
+
+  available() {
+    return (Atomics.load(this.header, C2W_RING_WRITTEN) - Atomics.load(this.header, C2W_RING_READ)) >>> 0;
+  }
+
+  // Writer side (the page): copies what fits, returns how many bytes it took.
+  write(bytes) {
+    const w = Atomics.load(this.header, C2W_RING_WRITTEN) >>> 0;
+    const free = this.capacity - this.available();
+    const n = Math.min(free, bytes.length);
+    for (let i = 0; i < n; i++) this.data[(w + i) % this.capacity] = bytes[i];
+    Atomics.store(this.header, C2W_RING_WRITTEN, (w + n) | 0);
+    Atomics.add(this.header, C2W_RING_WAKE, 1);
+    Atomics.notify(this.header, C2W_RING_WAKE);
+    return n;
+  }
+
+  // Reader side (the worker): copies up to `max` bytes into `into` (a Uint8Array) at `at`.
+  read(into, at, max) {
+    const r = Atomics.load(this.header, C2W_RING_READ) >>> 0;
+    const n = Math.min(max, this.available());
+    for (let i = 0; i < n; i++) into[at + i] = this.data[(r + i) % this.capacity];
+    Atomics.store(this.header, C2W_RING_READ, (r + n) | 0);
+    return n;
+  }
+
+  wakeCount() {
+    return Atomics.load(this.header, C2W_RING_WAKE);
+  }
+
+  // Sleeps until the writer bumps the wake counter past `seen` or `ms` pass (Infinity: no limit).
+  sleep(seen, ms) {
+    Atomics.wait(this.header, C2W_RING_WAKE, seen, ms);
+  }
+}
+
+class C2wExit extends Error {
+  constructor(code) {
+    super(`exit ${code}`);
+    this.code = code;
+  }
+}
+
+// errno values of WASI preview1
+const E_SUCCESS = 0, E_AGAIN = 6, E_BADF = 8, E_FAULT = 21, E_INVAL = 28, E_NOSYS = 52,
+  E_SPIPE = 70;
+const FILETYPE_CHARACTER_DEVICE = 2;
+const RIGHT_FD_SEEK = 1n << 2n, RIGHT_FD_TELL = 1n << 5n;
+const RIGHTS_ALL = (1n << 30n) - 1n;
+const EVENTTYPE_CLOCK = 0, EVENTTYPE_FD_READ = 1, EVENTTYPE_FD_WRITE = 2;
+const CLOCK_REALTIME = 0;
+
+class C2wWasi {
+  // options: args (strings, args[0] the program), env ({K: V}), stdin (C2wStdinRing),
+  // output(chunks) called with [{fd, bytes}] batches, stats: an object it keeps counters in
+// (waitMs: time asleep, waits, wallMs), onStats(stats) called at most twice a second.
+  constructor(options) {
+    this.args = options.args;
+    this.env = Object.entries(options.env || {}).map(([k, v]) => `${k}=${v}`);
+    this.stdin = options.stdin;
+    this.output = options.output;
+    this.stats = options.stats || {};
+    this.stats.waitMs = 0;
+    this.stats.waits = 0;
+    this.stats.startedAt = performance.now();
+    this.onStats = options.onStats || (() => {});
+    this.lastStats = 0;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.lastFlush = performance.now();
+    this.memory = null;
+    this.warned = new Set();
+    this.encoder = new TextEncoder();
+  }
+
+  // The import object for `module`: our functions, ENOSYS for whatever else it asks of WASI.
+  imports(module) {
+    const ours = this.functions();
+    const wasi = {};
+    for (const imp of WebAssembly.Module.imports(module)) {
+      if (imp.module !== 'wasi_snapshot_preview1' || imp.kind !== 'function') continue;
+      wasi[imp.name] = ours[imp.name] || ((...a) => {
+        if (!this.warned.has(imp.name)) {
+          this.warned.add(imp.name);
+          console.warn(`c2w-wasi: ${imp.name} is not provided (ENOSYS)`);
+        }
+        return E_NOSYS;
+      });
+    }
+    return { wasi_snapshot_preview1: wasi };
+  }
+
+  // Runs the module's _start; returns its exit status.
+  start(instance) {
+    this.memory = instance.exports.memory;
+    try {
+      instance.exports._start();
+      return 0;
+    } catch (e) {
+      if (e instanceof C2wExit) return e.code;
+      throw e;
+    } finally {
+      this.flush();
+    }
+  }
+
+  u8() { return new Uint8Array(this.memory.buffer); }
+  view() { return new DataView(this.memory.buffer); }
+
+  flush() {
+    if (this.pending.length === 0) return;
+    const chunks = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.lastFlush = performance.now();
+    this.output(chunks);
+  }
+
+  // Output reaches the page in batches: when enough is pending, every 20 ms while the guest
+  // runs, and before any sleep.
+  maybeFlush() {
+    if (this.pendingBytes >= 65536 || performance.now() - this.lastFlush >= 20) this.flush();
+  }
+
+  writeStrings(list, ptrs, buf) {
+    const v = this.view(), m = this.u8();
+    for (const s of list) {
+      const b = this.encoder.encode(s);
+      v.setUint32(ptrs, buf, true);
+      ptrs += 4;
+      m.set(b, buf);
+      m[buf + b.length] = 0;
+      buf += b.length + 1;
+    }
+    return E_SUCCESS;
+  }
+
+  sizes(list, countPtr, sizePtr) {
+    const v = this.view();
+    v.setUint32(countPtr, list.length, true);
+    v.setUint32(sizePtr, list.reduce((n, s) => n + this.encoder.encode(s).length + 1, 0), true);
+    return E_SUCCESS;
+  }
+
+  nowNs(id) {
+    if (id === CLOCK_REALTIME) return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+    return BigInt(Math.round(performance.now() * 1e6));
+  }
+
+  // Waits (Atomics.wait) until stdin has bytes or `deadline` (performance.now() ms) passes.
+  sleepUntil(deadline, wantStdin) {
+    this.flush();
+    for (;;) {
+      const seen = this.stdin.wakeCount();
+      if (wantStdin && this.stdin.available() > 0) return;
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      const t0 = performance.now();
+      this.stdin.sleep(seen, left);
+      const t1 = performance.now();
+      this.stats.waitMs += t1 - t0;
+      this.stats.waits++;
+      if (t1 - this.lastStats >= 500) {
+        this.lastStats = t1;
+        this.stats.wallMs = t1 - this.stats.startedAt;
+        this.onStats(this.stats);
+      }
+    }
+  }
+
+  functions() {
+    return {
+      args_sizes_get: (c, s) => this.sizes(this.args, c, s),
+      args_get: (p, b) => this.writeStrings(this.args, p, b),
+      environ_sizes_get: (c, s) => this.sizes(this.env, c, s),
+      environ_get: (p, b) => this.writeStrings(this.env, p, b),
+
+      clock_res_get: (id, ptr) => {
+        this.view().setBigUint64(ptr, 1000n, true);
+        return E_SUCCESS;
+      },
+      clock_time_get: (id, _precision, ptr) => {
+        this.view().setBigUint64(ptr, this.nowNs(id), true);
+        return E_SUCCESS;
+      },
+
+      random_get: (ptr, len) => {
+        const m = this.u8();
+        // getRandomValues takes at most 65536 bytes, and no view of shared memory.
+        for (let off = 0; off < len; off += 65536) {
+          const chunk = new Uint8Array(Math.min(65536, len - off));
+          crypto.getRandomValues(chunk);
+          m.set(chunk, ptr + off);
+        }
+        return E_SUCCESS;
+      },
+
+      fd_write: (fd, iovs, iovsLen, nwrittenPtr) => {
+        if (fd !== 1 && fd !== 2) return E_BADF;
+        const v = this.view(), m = this.u8();
+        let total = 0;
+        for (let i = 0; i < iovsLen; i++) {
+          const ptr = v.getUint32(iovs + 8 * i, true), len = v.getUint32(iovs + 8 * i + 4, true);
+          if (len === 0) continue;
+          const bytes = m.slice(ptr, ptr + len);
+          const last = this.pending[this.pending.length - 1];
+          if (last && last.fd === fd) last.parts.push(bytes);
+          else this.pending.push({ fd, parts: [bytes] });
+          total += len;
+        }
+        this.pendingBytes += total;
+        v.setUint32(nwrittenPtr, total, true);
+        this.maybeFlush();
+        return E_SUCCESS;
+      },
+
+      fd_read: (fd, iovs, iovsLen, nreadPtr) => {
+        if (fd !== 0) return E_BADF;
+        // Blocking read, as a terminal: sleep until a key arrives.
+        while (this.stdin.available() === 0) this.sleepUntil(Infinity, true);
+        const v = this.view(), m = this.u8();
+        let total = 0;
+        for (let i = 0; i < iovsLen; i++) {
+          const ptr = v.getUint32(iovs + 8 * i, true), len = v.getUint32(iovs + 8 * i + 4, true);
+          const n = this.stdin.read(m, ptr, len);
+          total += n;
+          if (n < len) break;
+        }
+        v.setUint32(nreadPtr, total, true);
+        return E_SUCCESS;
+      },
+
+      poll_oneoff: (inPtr, outPtr, nsubs, neventsPtr) => {
+        if (nsubs === 0) return E_INVAL;
+        const v = this.view();
+        const subs = [];
+        let deadline = Infinity, wantStdin = false;
+        const now = performance.now();
+        for (let i = 0; i < nsubs; i++) {
+          const base = inPtr + 48 * i;
+          const sub = { userdata: v.getBigUint64(base, true), type: v.getUint8(base + 8) };
+          if (sub.type === EVENTTYPE_CLOCK) {
+            const id = v.getUint32(base + 16, true);
+            const timeout = v.getBigUint64(base + 24, true);
+            const abs = (v.getUint16(base + 40, true) & 1) !== 0;
+            const relNs = abs ? Number(timeout - this.nowNs(id)) : Number(timeout);
+            sub.deadline = now + Math.max(0, relNs) / 1e6;
+            deadline = Math.min(deadline, sub.deadline);
+          } else if (sub.type === EVENTTYPE_FD_READ || sub.type === EVENTTYPE_FD_WRITE) {
+            sub.fd = v.getUint32(base + 16, true);
+            if (sub.type === EVENTTYPE_FD_READ && sub.fd === 0) wantStdin = true;
+          } else {
+            return E_INVAL;
+          }
+          subs.push(sub);
+        }
+        const ready = (s) => {
+          if (s.type === EVENTTYPE_CLOCK) return performance.now() >= s.deadline;
+          if (s.type === EVENTTYPE_FD_READ) return s.fd !== 0 || this.stdin.available() > 0;
+          return true;  // writes to the terminal never block
+        };
+        if (!subs.some(ready)) {
+          if (deadline - performance.now() > 0) this.sleepUntil(deadline, wantStdin);
+        } else {
+          this.maybeFlush();
+        }
+        let n = 0;
+        for (const s of subs) {
+          if (!ready(s)) continue;
+          const base = outPtr + 32 * n++;
+          for (let k = 0; k < 32; k += 4) v.setUint32(base + k, 0, true);
+          v.setBigUint64(base, s.userdata, true);
+          v.setUint16(base + 8, s.fd === undefined || s.fd <= 2 ? E_SUCCESS : E_BADF, true);
+          v.setUint8(base + 10, s.type);
+          if (s.type === EVENTTYPE_FD_READ && s.fd === 0)
+            v.setBigUint64(base + 16, BigInt(this.stdin.available()), true);
+        }
+        v.setUint32(neventsPtr, n, true);
+        return E_SUCCESS;
+      },
+
+      fd_fdstat_get: (fd, ptr) => {
+        if (fd > 2) return E_BADF;
+        const v = this.view();
+        v.setUint8(ptr, FILETYPE_CHARACTER_DEVICE);
+        v.setUint8(ptr + 1, 0);
+        v.setUint16(ptr + 2, 0, true);
+        v.setUint32(ptr + 4, 0, true);
+        v.setBigUint64(ptr + 8, RIGHTS_ALL & ~(RIGHT_FD_SEEK | RIGHT_FD_TELL), true);
+        v.setBigUint64(ptr + 16, 0n, true);
+        return E_SUCCESS;
+      },
+      fd_filestat_get: (fd, ptr) => {
+        if (fd > 2) return E_BADF;
+        const v = this.view();
+        for (let k = 0; k < 64; k += 4) v.setUint32(ptr + k, 0, true);
+        v.setUint8(ptr + 16, FILETYPE_CHARACTER_DEVICE);
+        v.setBigUint64(ptr + 24, 1n, true);
+        return E_SUCCESS;
+      },
+      fd_fdstat_set_flags: (fd) => (fd <= 2 ? E_SUCCESS : E_BADF),
+      fd_prestat_get: () => E_BADF,
+      fd_prestat_dir_name: () => E_BADF,
+      fd_close: (fd) => (fd <= 2 ? E_SUCCESS : E_BADF),
+      fd_seek: (fd) => (fd <= 2 ? E_SPIPE : E_BADF),
+      fd_tell: (fd) => (fd <= 2 ? E_SPIPE : E_BADF),
+      fd_sync: (fd) => (fd <= 2 ? E_SUCCESS : E_BADF),
+      sched_yield: () => E_SUCCESS,
+      proc_exit: (code) => {
+        this.flush();
+        throw new C2wExit(code);
+      },
+    };
+  }
+}
+
+if (typeof self !== 'undefined') Object.assign(self, { C2wStdinRing, C2wWasi, C2wExit });
