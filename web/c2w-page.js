@@ -2,7 +2,8 @@
 // that runs out.wasm. Keystrokes go to the guest untouched through a SharedArrayBuffer ring
 // (the guest has its own line discipline: echo, ^C, line editing); output comes back batched.
 // URL options: arg (repeatable: the command and its arguments), env=K=V (repeatable),
-// cols, rows, blink=1 (a blinking cursor), module (default out.wasm).
+// cols, rows, blink=1 (a blinking cursor), module (default out.wasm), mount (where picked
+// files appear in the container, default /mnt).
 // For tests and curious users, window.c2w holds: timings (ms since navigation), exitStatus,
 // stats (the worker's sleep accounting), term (the xterm Terminal).
 'use strict';
@@ -60,6 +61,7 @@
   const cols = clamp(params.get('cols'), 20, 500, 100);
   const rows = clamp(params.get('rows'), 5, 200, 30);
   const moduleUrl = params.get('module') || 'out.wasm';
+  const mount = params.get('mount') || '/mnt';
   // The runtime reads the terminal size from these (emulators/runtime/launch.cc).
   if (!('COLUMNS' in env)) env.COLUMNS = String(cols);
   if (!('LINES' in env)) env.LINES = String(rows);
@@ -81,7 +83,7 @@
   term.focus();
 
   // Keystrokes -> the ring. What does not fit waits here until the guest has read some.
-  const ring = C2wStdinRing.create(64 * 1024);
+  let ring = null;
   const encoder = new TextEncoder();
   let queued = [];
   let retry = null;
@@ -98,16 +100,43 @@
     }
   }
   function send(bytes) {
-    if (state.exitStatus !== null) return;
+    if (state.exitStatus !== null || !ring) return;
     queued.push(bytes);
     if (!retry) pump();
   }
   term.onData((s) => send(encoder.encode(s)));
   term.onBinary((s) => send(Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff)));
 
-  const worker = new Worker('c2w-worker.js');
-  worker.onerror = (e) => status(`the worker failed: ${e.message}`, true);
-  worker.onmessage = (event) => {
+  let worker = null;
+  // (Re)starts the module; `files` ([{path, bytes}]) become a directory at `mount`.
+  function start(files) {
+    if (worker) worker.terminate();
+    if (retry) clearTimeout(retry);
+    retry = null;
+    queued = [];
+    ring = C2wStdinRing.create(64 * 1024);
+    state.exitStatus = null;
+    state.stats = null;
+    exitEl.textContent = '';
+    delete exitEl.dataset.status;
+    term.reset();
+    term.focus();
+    worker = new Worker('c2w-worker.js');
+    worker.onerror = (e) => status(`the worker failed: ${e.message}`, true);
+    worker.onmessage = onWorkerMessage;
+    status(`fetching ${moduleUrl}…`);
+    worker.postMessage({
+      type: 'start',
+      url: new URL(moduleUrl, location.href).href,
+      args: [moduleUrl, ...args],
+      env,
+      stdin: ring.sab,
+      files,
+      mount,
+    }, files ? files.map((f) => f.bytes) : []);
+  }
+
+  function onWorkerMessage(event) {
     const m = event.data;
     switch (m.type) {
       case 'progress':
@@ -141,13 +170,19 @@
         exitEl.textContent = 'failed';
         break;
     }
-  };
-  status(`fetching ${moduleUrl}…`);
-  worker.postMessage({
-    type: 'start',
-    url: new URL(moduleUrl, location.href).href,
-    args: [moduleUrl, ...args],
-    env,
-    stdin: ring.sab,
-  });
+  }
+
+  // Files picked here are shared with the container at `mount` (kept in the worker's memory;
+  // what the container changes there is lost with the page). Picking restarts the module.
+  document.getElementById('mount').textContent = mount;
+  for (const id of ['files', 'folder']) {
+    document.getElementById(id).addEventListener('change', async (e) => {
+      const picked = [...e.target.files];
+      const files = await Promise.all(picked.map(async (f) => ({
+        path: f.webkitRelativePath || f.name, bytes: await f.arrayBuffer() })));
+      state.shared = files.map((f) => f.path);
+      start(files);
+    });
+  }
+  start(undefined);
 })();

@@ -1,5 +1,6 @@
 // The worker that runs a c2w module (web/README.md). The page sends one 'start' message:
-//   {url, args, env, stdin: SharedArrayBuffer of the terminal input ring}
+//   {url, args, env, stdin: SharedArrayBuffer of the terminal input ring,
+//    files: [{path, bytes}] or undefined, mount: where they appear in the container}
 // and gets back:
 //   {type: 'progress', phase: 'fetch'|'compile'|'instantiate'|'run', loaded, total, ms}
 //   {type: 'output', chunks: [{fd, bytes}]}     terminal output, batched
@@ -57,6 +58,8 @@ self.onmessage = async (event) => {
       args: msg.args,
       env: msg.env,
       stdin: new C2wStdinRing(msg.stdin),
+      files: msg.files,
+      mount: msg.mount,
       stats,
       onStats: (s) => post({ type: 'stats', stats: { ...s } }),
       output: (chunks) => {

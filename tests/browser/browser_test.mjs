@@ -192,8 +192,9 @@ async function main() {
   if (!(await waitText(page, (t) => /\/ # ?$/.test(t), 'the shell prompt appears'))) return;
   const timings = await page.evaluate(() => ({ ...window.c2w.timings, now: performance.now() }));
   const loadToPrompt = timings.now;
-  console.log(`load -> prompt: ${(loadToPrompt / 1000).toFixed(2)} s (fetch+compile done ${((timings.instantiate || 0) / 1000).toFixed(2)} s, ` +
-    `started ${((timings.run || 0) / 1000).toFixed(2)} s, first output ${((timings.firstOutput || 0) / 1000).toFixed(2)} s)`);
+  const sec = (ms) => `${((ms || 0) / 1000).toFixed(2)} s`;
+  console.log(`load -> prompt: ${sec(loadToPrompt)} (since navigation: downloaded ${sec(timings.compile)}, ` +
+    `compiled ${sec(timings.instantiate)}, instantiated ${sec(timings.run)}, first output ${sec(timings.firstOutput)})`);
 
   await page.click('#terminal');
   await page.keyboard.type('echo -n hello; echo\n');
@@ -228,6 +229,18 @@ async function main() {
 
   await page.locator('#terminal').screenshot({ path: screenshot });
   console.log(`screenshot of the terminal: ${screenshot}`);
+
+  // Files picked on the page appear at /mnt (in memory) and the container can change them.
+  const share = path.join(tmp, 'share');
+  fs.mkdirSync(share);
+  fs.writeFileSync(path.join(share, 'picked.txt'), 'from the picker\n');
+  await page.setInputFiles('#files', [path.join(share, 'picked.txt')]);
+  if (await waitText(page, (t) => /\/ # ?$/.test(t) && !t.includes('after-42'), 'picking a file restarts the container')) {
+    await page.click('#terminal');
+    await page.keyboard.type('cat /mnt/picked.txt; echo made > /mnt/new.txt; mkdir /mnt/d; mv /mnt/new.txt /mnt/d/; cat /mnt/d/new.txt; ls /mnt\n');
+    await waitText(page, (t) => t.includes('from the picker\nmade\nd           picked.txt') || /from the picker\nmade\nd\s+picked\.txt/.test(t),
+      'the picked file is at /mnt, and the container writes, moves and lists there');
+  }
 
   // URL options: command and args, env, exit status.
   async function runUrl(query, what, wantStatus, wantText) {
