@@ -2,7 +2,7 @@
 //   {url, args, env, stdin: SharedArrayBuffer of the terminal input ring,
 //    files: [{path, bytes}] or undefined, mount: where they appear in the container}
 // and gets back:
-//   {type: 'progress', phase: 'fetch'|'compile'|'instantiate'|'run', loaded, total, ms}
+//   {type: 'progress', phase: 'worker'|'fetch'|'compile'|'instantiate'|'run', loaded, total, ms}
 //   {type: 'output', chunks: [{fd, bytes}]}     terminal output, batched
 //   {type: 'stats', stats: {waitMs, waits, wallMs}}  how long it slept (twice a second at most)
 //   {type: 'exit', code, stats}                 the module's exit status (the container's)
@@ -50,6 +50,7 @@ async function fetchAndCompile(url) {
 self.onmessage = async (event) => {
   const msg = event.data;
   if (msg.type !== 'start') return;
+  post({ type: 'progress', phase: 'worker' });
   try {
     const compiled = await fetchAndCompile(msg.url);
     post({ type: 'progress', phase: 'instantiate', loaded: compiled.loaded, total: compiled.total, ms: compiled.ms });

@@ -193,7 +193,8 @@ async function main() {
   const timings = await page.evaluate(() => ({ ...window.c2w.timings, now: performance.now() }));
   const loadToPrompt = timings.now;
   const sec = (ms) => `${((ms || 0) / 1000).toFixed(2)} s`;
-  console.log(`load -> prompt: ${sec(loadToPrompt)} (since navigation: downloaded ${sec(timings.compile)}, ` +
+  console.log(`load -> prompt: ${sec(loadToPrompt)} (since navigation: page script ${sec(timings.script)}, ` +
+    `worker ${sec(timings.worker)}, first bytes ${sec(timings.fetch)}, downloaded ${sec(timings.compile)}, ` +
     `compiled ${sec(timings.instantiate)}, instantiated ${sec(timings.run)}, first output ${sec(timings.firstOutput)})`);
 
   await page.click('#terminal');
