@@ -2,10 +2,10 @@
 // that runs out.wasm. Keystrokes go to the guest untouched through a SharedArrayBuffer ring
 // (the guest has its own line discipline: echo, ^C, line editing); output comes back batched.
 // URL options: arg (repeatable: the command and its arguments), env=K=V (repeatable),
-// cols, rows, blink=1 (a blinking cursor), module (default out.wasm), mount (where picked
+// cols, rows, fit=1 (follow the window's size), blink=1 (a blinking cursor), module (default out.wasm), mount (where picked
 // files appear in the container, default /mnt).
 // For tests and curious users, window.c2w holds: timings (ms since navigation), exitStatus,
-// stats (the worker's sleep accounting), term (the xterm Terminal).
+// stats (the worker's sleep accounting), term (the xterm Terminal), resize(cols, rows).
 'use strict';
 
 (function () {
@@ -62,9 +62,6 @@
   const rows = clamp(params.get('rows'), 5, 200, 30);
   const moduleUrl = params.get('module') || 'out.wasm';
   const mount = params.get('mount') || '/mnt';
-  // The runtime reads the terminal size from these (emulators/runtime/launch.cc).
-  if (!('COLUMNS' in env)) env.COLUMNS = String(cols);
-  if (!('LINES' in env)) env.LINES = String(rows);
 
   if (typeof Terminal === 'undefined') {
     status('xterm.js did not load: the folder is incomplete (convert again with c2w --to-browser).', true);
@@ -115,6 +112,7 @@
     retry = null;
     queued = [];
     ring = C2wStdinRing.create(64 * 1024);
+    ring.setSize(term.rows, term.cols);
     state.exitStatus = null;
     state.stats = null;
     exitEl.textContent = '';
@@ -129,7 +127,8 @@
       type: 'start',
       url: new URL(moduleUrl, location.href).href,
       args: [moduleUrl, ...args],
-      env,
+      // The runtime reads the terminal size from these (emulators/runtime/launch.cc).
+      env: { COLUMNS: String(term.cols), LINES: String(term.rows), ...env },
       stdin: ring.sab,
       files,
       mount,
@@ -170,6 +169,28 @@
         exitEl.textContent = 'failed';
         break;
     }
+  }
+
+  // Live resize: the terminal and, through the ring, the container's tty (TIOCSWINSZ, SIGWINCH).
+  function resize(c, r) {
+    c = clamp(c, 20, 500, term.cols);
+    r = clamp(r, 5, 200, term.rows);
+    if (c === term.cols && r === term.rows) return;
+    term.resize(c, r);
+    if (ring) ring.setSize(r, c);
+  }
+  state.resize = resize;
+  // &fit=1: follow the window's size.
+  function fit() {
+    const screen = term.element && term.element.querySelector('.xterm-screen');
+    if (!screen || !screen.clientWidth) return;
+    const cellW = screen.clientWidth / term.cols, cellH = screen.clientHeight / term.rows;
+    const top = term.element.getBoundingClientRect().top;
+    resize(Math.floor((window.innerWidth - 24) / cellW), Math.floor((window.innerHeight - top - 90) / cellH));
+  }
+  if (params.get('fit') === '1') {
+    window.addEventListener('resize', fit);
+    fit();
   }
 
   // Files picked here are shared with the container at `mount` (kept in the worker's memory;

@@ -13,13 +13,15 @@
 //
 // The stdin ring (C2wStdinRing below, shared with the page): an Int32Array header
 //   [0] bytes written so far (mod 2^32), [1] bytes read so far, [2] a wake-up counter the
-//   writer bumps and notifies after each write, [3] unused; then `capacity` bytes of data.
+//   writer bumps and notifies after each write, [3] the terminal size (rows << 16 | cols), set
+//   by the page on resize (with a wake-up too); then `capacity` bytes of data.
 'use strict';
 
 const C2W_RING_HEADER = 16;
 const C2W_RING_WRITTEN = 0;
 const C2W_RING_READ = 1;
 const C2W_RING_WAKE = 2;
+const C2W_RING_SIZE = 3;
 
 class C2wStdinRing {
   constructor(sab) {
@@ -56,6 +58,17 @@ class C2wStdinRing {
     for (let i = 0; i < n; i++) into[at + i] = this.data[(r + i) % this.capacity];
     Atomics.store(this.header, C2W_RING_READ, (r + n) | 0);
     return n;
+  }
+
+  // The page: a new terminal size; wakes the worker, which hands it to the module.
+  setSize(rows, cols) {
+    Atomics.store(this.header, C2W_RING_SIZE, (rows << 16) | cols);
+    Atomics.add(this.header, C2W_RING_WAKE, 1);
+    Atomics.notify(this.header, C2W_RING_WAKE);
+  }
+
+  size() {
+    return Atomics.load(this.header, C2W_RING_SIZE);
   }
 
   wakeCount() {
@@ -508,6 +521,8 @@ class C2wWasi {
   // Runs the module's _start; returns its exit status.
   start(instance) {
     this.memory = instance.exports.memory;
+    this.instance = instance;
+    this.lastSize = this.stdin.size();
     try {
       instance.exports._start();
       return 0;
@@ -562,11 +577,24 @@ class C2wWasi {
     return BigInt(Math.round(performance.now() * 1e6));
   }
 
+  // The terminal was resized: tell the module through its c2w_resize export (a re-entrant call
+  // from inside this WASI call; it only stores the size, the runtime sends it to the guest).
+  // Returns whether it did, so a sleep ends and the runtime gets to run.
+  checkResize() {
+    const size = this.stdin.size();
+    if (size === this.lastSize || !this.instance) return false;
+    this.lastSize = size;
+    const resize = this.instance.exports.c2w_resize;
+    if (typeof resize === 'function' && size) resize(size >>> 16, size & 0xffff);
+    return true;
+  }
+
   // Waits (Atomics.wait) until stdin has bytes or `deadline` (performance.now() ms) passes.
   sleepUntil(deadline, wantStdin) {
     this.flush();
     for (;;) {
       const seen = this.stdin.wakeCount();
+      if (this.checkResize()) return;
       if (wantStdin && this.stdin.available() > 0) return;
       const left = deadline - performance.now();
       if (left <= 0) return;
@@ -674,6 +702,7 @@ class C2wWasi {
           if (s.type === EVENTTYPE_FD_READ) return s.fd !== 0 || this.stdin.available() > 0;
           return true;  // writes to the terminal never block
         };
+        this.checkResize();
         if (!subs.some(ready)) {
           if (deadline - performance.now() > 0) this.sleepUntil(deadline, wantStdin);
         } else {
@@ -685,7 +714,8 @@ class C2wWasi {
           const base = outPtr + 32 * n++;
           for (let k = 0; k < 32; k += 4) v.setUint32(base + k, 0, true);
           v.setBigUint64(base, s.userdata, true);
-          v.setUint16(base + 8, s.fd === undefined || s.fd <= 2 ? E_SUCCESS : E_BADF, true);
+          const known = s.fd === undefined || s.fd <= 2 || this.fds.has(s.fd);
+          v.setUint16(base + 8, known ? E_SUCCESS : E_BADF, true);
           v.setUint8(base + 10, s.type);
           if (s.type === EVENTTYPE_FD_READ && s.fd === 0)
             v.setBigUint64(base + 16, BigInt(this.stdin.available()), true);
