@@ -127,8 +127,9 @@
       type: 'start',
       url: new URL(moduleUrl, location.href).href,
       args: [moduleUrl, ...args],
-      // The runtime reads the terminal size from these (emulators/runtime/launch.cc).
-      env: { COLUMNS: String(term.cols), LINES: String(term.rows), ...env },
+      // No LINES/COLUMNS: the size goes through the ring (c2w_resize) at the first poll, so
+      // later resizes are not overridden by the environment in the container.
+      env,
       stdin: ring.sab,
       files,
       mount,

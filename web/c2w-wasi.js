@@ -522,7 +522,10 @@ class C2wWasi {
   start(instance) {
     this.memory = instance.exports.memory;
     this.instance = instance;
-    this.lastSize = this.stdin.size();
+    // 0: the first poll hands the page's terminal size to the module (the runtime starts with
+    // 24x80 unless LINES/COLUMNS say otherwise, and those would also pin busybox's idea of
+    // the size: its tools prefer them to the terminal's).
+    this.lastSize = 0;
     try {
       instance.exports._start();
       return 0;
