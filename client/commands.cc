@@ -8,11 +8,13 @@
 #include "base/error.h"
 #include "base/hash.h"
 #include "cache/store.h"
+#include "client/browser.h"
 #include "client/export.h"
 #include "client/progress_printer.h"
 #include "client/remote.h"
 #include "client/shared_cache.h"
 #include "frontend/frontend.h"
+#include "graph/digest.h"
 #include "kernel/fragments.h"
 #include "ops/fetch/image_source.h"
 #include "ops/shipped.h"
@@ -62,6 +64,17 @@ fetch::RegistryOptions registry_options(const Options& o) {
 
 ArtifactLocation location_of(const Options::CacheLocation& c) {
   return ArtifactLocation{c.type, c.ref, c.dir, c.tag};
+}
+
+// Whether the build's result is a PACK ... TARGET browser (the recipe asks for a folder).
+bool result_is_browser_pack(const v1::Definition& d) {
+  for (const std::string& bytes : d.ops()) {
+    v1::Op op;
+    if (!op.ParseFromString(bytes)) continue;
+    if (op.has_pack() && graph::op_digest(op) == d.result().digest())
+      return op.pack().target() == v1::PackOp::TARGET_BROWSER;
+  }
+  return false;
 }
 
 int convert(const Options& o) {
@@ -163,7 +176,16 @@ int convert(const Options& o) {
     }
   } remove_download{downloaded};
 
-  if (o.output_type == "registry") {
+  if (o.to_browser || result_is_browser_pack(built.definition)) {
+    if (result.record.kind == cache::Record::Kind::kTree)
+      throw Error("the result of this build is a directory tree, not a module",
+                  "--to-browser needs a recipe whose last stage is PACK");
+    const std::string dir = !o.output_dest.empty() ? o.output_dest
+                            : !o.output.empty()    ? o.output
+                                                   : "out-browser";
+    export_browser(result.path, dir);
+    std::fprintf(stderr, "c2w: wrote %s (serve it with: c2w serve %s)\n", dir.c_str(), dir.c_str());
+  } else if (o.output_type == "registry") {
     if (result.record.kind == cache::Record::Kind::kTree)
       throw Error("the result of this build is a directory tree, which cannot be pushed",
                   "push a file result (e.g. without --target), or export the tree with "
@@ -254,6 +276,7 @@ int run_command(const Options& o) {
     std::fputs(std::string(frontend::default_recipe()).c_str(), stdout);
     return 0;
   }
+  if (o.command == "serve") return serve(o.serve_dir, o.addr);
   if (o.command == "du") return du(o);
   if (o.command == "prune") return prune(o);
   return convert(o);

@@ -11,6 +11,8 @@ std::string usage_text() {
   return R"(usage: c2w [options] IMAGE [OUTPUT]
        c2w du [--cache-dir DIR]
        c2w prune [--keep-storage SIZE] [--all] [--cache-dir DIR]
+       c2w --to-browser [options] IMAGE [DIR]
+       c2w serve DIR [--addr HOST:PORT]
 
 Converts a container image into a WebAssembly module (OUTPUT, default out.wasm).
 IMAGE is a registry reference (busybox, docker.io/library/busybox:1.36, 127.0.0.1:5000/x@sha256:...),
@@ -30,6 +32,10 @@ options:
                               export the build's cache records and blobs (an OCI artifact)
   --cache-from type=registry,ref=HOST/REPO:TAG | type=local,src=DIR
                               use a cache exported by --cache-to (pulled only where needed)
+  --to-browser, --to-js       write a folder for a web browser into DIR (default out-browser):
+                              index.html, worker, WASI layer, xterm.js and out.wasm; serve
+                              it with `c2w serve DIR` (it needs cross-origin isolation)
+  --addr HOST:PORT            where `c2w serve` listens (default 127.0.0.1:8080)
   --cache-dir DIR             build cache (default $XDG_CACHE_HOME/c2w)
   --no-cache                  run every step even when cached
   --progress MODE             auto, plain, tty or json (default auto)
@@ -216,6 +222,11 @@ Options parse_options(int argc, const char* const* argv) {
       o.builder.ca_file = take();
     else if (a == "--builder-token")
       o.builder.token = take();
+    else if (a == "--to-browser" || a == "--to-js") {
+      flag();
+      o.to_browser = true;
+    } else if (a == "--addr")
+      o.addr = take();
     else if (a == "--all") {
       flag();
       o.prune_all = true;
@@ -230,7 +241,7 @@ Options parse_options(int argc, const char* const* argv) {
       positional.push_back(args[i]);
   }
   if (o.command == "convert" && !positional.empty() &&
-      (positional[0] == "du" || positional[0] == "prune")) {
+      (positional[0] == "du" || positional[0] == "prune" || positional[0] == "serve")) {
     o.command = positional[0];
     positional.erase(positional.begin());
   }
@@ -238,7 +249,16 @@ Options parse_options(int argc, const char* const* argv) {
     if (!positional.empty()) throw UsageError("c2w " + o.command + " takes no arguments");
     return o;
   }
+  if (o.command == "serve") {
+    if (positional.size() != 1)
+      throw UsageError("c2w serve takes one folder", "c2w serve DIR [--addr HOST:PORT]");
+    o.serve_dir = positional[0];
+    return o;
+  }
   if (o.command != "convert") return o;
+  if (o.to_browser && !o.output_type.empty())
+    throw UsageError("--to-browser writes a folder; it does not combine with --output",
+                     "c2w --to-browser IMAGE DIR");
   if (positional.size() > 2) throw UsageError("too many arguments", "c2w [options] IMAGE [OUTPUT]");
   if (!positional.empty()) o.image = positional[0];
   if (positional.size() == 2) o.output = positional[1];

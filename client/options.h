@@ -2,6 +2,8 @@
 //   c2w [options] IMAGE [OUTPUT]        convert (OUTPUT defaults to out.wasm)
 //   c2w du                              show what the cache holds
 //   c2w prune [--keep-storage SIZE] [--all]
+//   c2w --to-browser IMAGE [DIR]        a folder to serve to a browser (client/browser.h)
+//   c2w serve DIR [--addr HOST:PORT]    serve such a folder with cross-origin isolation
 // c2w flags: --target-arch, --build-arg K=V, --show-recipe (--show-dockerfile), --debug-image,
 // --version, --help; --recipe FILE replaces c2w's --dockerfile. Ours: --cache-dir, --no-cache,
 // --progress, --insecure-registry HOST, --registry-ca FILE, --creds USER:PASS, --platform,
@@ -22,7 +24,7 @@
 namespace c2w::client {
 
 struct Options {
-  std::string command = "convert";  // convert, du, prune, show-recipe, version, help
+  std::string command = "convert";  // convert, du, prune, serve, show-recipe, version, help
   std::string image;
   std::string output;  // OUTPUT path; empty: out.wasm (or none with --output)
   std::string recipe_file;
@@ -45,7 +47,10 @@ struct Options {
   std::vector<std::string> insecure_registries;
   std::string registry_ca;
   std::string creds;
-  BuilderOptions builder;  // --builder ADDR (C2W_BUILDER), --builder-ca, --builder-token
+  BuilderOptions builder;   // --builder ADDR (C2W_BUILDER), --builder-ca, --builder-token
+  bool to_browser = false;  // --to-browser / --to-js: OUTPUT is a folder
+  std::string serve_dir;    // c2w serve DIR
+  std::string addr = "127.0.0.1:8080";  // c2w serve --addr
   bool prune_all = false;
   uint64_t keep_storage = 0;
 };

@@ -68,7 +68,40 @@ std::vector<c2w::runtime::HostShare> preopens() {
   return shares;
 }
 
+// Live terminal resize: a host that runs the module (the browser worker, web/c2w-wasi.js)
+// calls this export from inside one of its WASI calls when its terminal changes size; the
+// session sends the guest a Resize at its next turn. Only stores: safe to call re-entrantly.
+volatile uint32_t g_resize_seq = 0, g_resize_taken = 0;
+volatile uint16_t g_resize_rows = 0, g_resize_cols = 0;
+
+class ModuleStdio final : public c2w::runtime::Stdio {
+ public:
+  bool wait(uint64_t timeout_ns, bool want_stdin) override {
+    return posix_.wait(timeout_ns, want_stdin);
+  }
+  long read_stdin(uint8_t* buf, size_t cap) override { return posix_.read_stdin(buf, cap); }
+  void write(int fd, std::string_view data) override { posix_.write(fd, data); }
+  bool stdin_is_terminal() override { return posix_.stdin_is_terminal(); }
+  bool take_resize(uint16_t* rows, uint16_t* cols) override {
+    if (g_resize_seq == g_resize_taken) return false;
+    g_resize_taken = g_resize_seq;
+    *rows = g_resize_rows;
+    *cols = g_resize_cols;
+    return true;
+  }
+
+ private:
+  c2w::runtime::PosixStdio posix_;
+};
+
 }  // namespace
+
+extern "C" __attribute__((export_name("c2w_resize"))) void c2w_resize(uint32_t rows,
+                                                                      uint32_t cols) {
+  g_resize_rows = static_cast<uint16_t>(rows);
+  g_resize_cols = static_cast<uint16_t>(cols);
+  g_resize_seq = g_resize_seq + 1;
+}
 
 int main(int argc, char** argv) {
   const std::string program = argc > 0 && argv[0] && *argv[0] ? argv[0] : "c2w-runtime";
@@ -101,6 +134,6 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) l.args.emplace_back(argv[i]);
   for (char** e = environ; e && *e; ++e) l.env.emplace_back(*e);
   l.shares = preopens();
-  c2w::runtime::PosixStdio io;
+  ModuleStdio io;
   return c2w::runtime::launch(*m, slots, l, io, host);
 }

@@ -93,6 +93,8 @@ int Session::run(guest::RunRequest request) {
       to_control_ = guest::encode(request);
       request_sent = true;
     }
+    if (uint16_t rows, cols; request_sent && io_.take_resize(&rows, &cols) && rows && cols)
+      to_control_ += guest::encode(guest::Resize{rows, cols});
     if (!to_control_.empty()) {
       const uint32_t n =
           m_.port_input(static_cast<unsigned>(ports_.control),

@@ -24,6 +24,13 @@ class Stdio {
   virtual long read_stdin(uint8_t* buf, size_t cap) = 0;
   virtual void write(int fd, std::string_view data) = 0;
   virtual bool stdin_is_terminal() = 0;
+  // A new terminal size the host learned of since the last call (the browser page's terminal
+  // was resized): the session passes it to the guest as guest::Resize.
+  virtual bool take_resize(uint16_t* rows, uint16_t* cols) {
+    (void)rows;
+    (void)cols;
+    return false;
+  }
 };
 
 class PosixStdio final : public Stdio {

@@ -15,8 +15,6 @@ std::string PackOp::cache_salt(const v1::Op&) const {
 }
 
 cache::Record PackOp::run(const v1::Op& op, solver::OpContext& ctx) {
-  if (op.pack().target() == v1::PackOp::TARGET_BROWSER)
-    throw Error("PACK TARGET browser is not implemented yet", "use TARGET wasi");
   if (ctx.inputs.size() != 1) throw Error("pack needs one input: the boot snapshot");
   std::ifstream in(ctx.inputs[0].path, std::ios::binary);
   const std::vector<uint8_t> snapshot{std::istreambuf_iterator<char>(in), {}};
@@ -39,7 +37,10 @@ cache::Record PackOp::run(const v1::Op& op, solver::OpContext& ctx) {
   rec.kind = cache::Record::Kind::kBlob;
   rec.size = result.wasm.size();
   rec.content = w.commit();
+  // TARGET browser packs the same module; the client writes the page and scripts around it
+  // when it exports the result (client/browser.h), so c2wd and the cache need nothing more.
   rec.meta = {{"filename", "out.wasm"},
+              {"target", op.pack().target() == v1::PackOp::TARGET_BROWSER ? "browser" : "wasi"},
               {"runtime", embedded_runtime_digest()},
               {"pages", r.pages_stored},
               {"segments", r.segments_added},

@@ -1,5 +1,7 @@
 // The pack op: input [0] a snapshot-boot blob. TARGET wasi: the embedded runtime module
 // (embedded_runtime.h) with the snapshot laid out by pack() (pack_module.h) -> out.wasm.
+// TARGET browser: the same out.wasm (meta "target": "browser"); the client turns it into a
+// folder with the page around it when it exports the result (client/browser.h).
 // Cache key: the op and the snapshot's content, salted with the runtime's digest and the
 // layout version, so a c2w with another runtime repacks. Deterministic.
 #pragma once
