@@ -1,5 +1,6 @@
 // The interpreter loop and the integer, atomic and system instructions.
 #include <cstring>
+#include <new>
 
 #include "emulators/riscv64/cpu.h"
 #include "emulators/riscv64/cpu_access.h"
@@ -18,25 +19,18 @@ uint64_t sext32(uint64_t v) {
 }  // namespace
 
 Cpu::Cpu(Bus& bus, Clock clock, void* clock_ctx) : bus_(bus), clock_(clock), clock_ctx_(clock_ctx) {
-  for (DecodeEntry& e : dcache_) e = {0, decode(0)};
+  // Value-initialized: raw 0 (an illegal encoding) with the Insn of raw 0, so every slot is
+  // consistent before its first use.
+  for (unsigned bits = kSlotBitsMax; bits >= kSlotBitsMin && !slots_; --bits) {
+    slots_.reset(new (std::nothrow) Slot[size_t{1} << bits]());
+    slot_mask_ = (uint64_t{1} << bits) - 1;
+  }
   flush_caches();
 }
 
 void Cpu::flush_caches() {
   flush_tlb();
   after_mode_change();
-}
-
-const Insn& Cpu::decode_cached(uint32_t raw) {
-  if ((raw & 3) != 3) raw &= 0xffff;
-  // Keyed by the instruction bits themselves, so stores to code need no invalidation.
-  DecodeEntry& e = dcache_[(raw * 0x9E3779B1u) >> (32 - 12)];
-  static_assert(kDecodeSize == 1u << 12);
-  if (e.raw != raw) {
-    e.raw = raw;
-    e.insn = decode(raw);
-  }
-  return e.insn;
 }
 
 bool Cpu::fetch_slow(uint64_t pc0, uint32_t* raw) {
@@ -48,6 +42,7 @@ bool Cpu::fetch_slow(uint64_t pc0, uint32_t* raw) {
   const uint64_t off = pc0 & 0xfff;
   fetch_page_ = pc0 & ~uint64_t{0xfff};
   fetch_host_ = host;
+  fetch_slots_ = slots_ ? &slots_[(e->ppage >> 1) & slot_mask_] : nullptr;
   uint16_t lo;
   std::memcpy(&lo, host + off, 2);
   if (off != 0xffe || (lo & 3) != 3) {
@@ -92,22 +87,283 @@ Exit Cpu::run(uint64_t max_instructions) {
     uint64_t n = budget < kBlock ? budget : kBlock;
     budget -= n;
     end_block_ = false;
-    while (n != 0 && !end_block_) {
-      --n;
-      ++cycle;
-      const uint64_t pc0 = pc;
-      cur_pc_ = pc0;
-      uint32_t raw;
-      if ((pc0 & ~uint64_t{0xfff}) == fetch_page_ && (pc0 & 0xfff) <= 0xffc) {
-        std::memcpy(&raw, fetch_host_ + (pc0 & 0xfff), 4);
-      } else if (!fetch_slow(pc0, &raw)) {
+    budget += run_block(n);
+  }
+}
+
+// The inner loop: up to n instructions, or fewer when something ends the block (a trap, a CSR
+// write, xRET, WFI, a device raising a line); returns how many of the n were not used.
+//
+// Instructions are decoded once per physical code location: slots_ holds the decoded form of
+// the instruction at each 2-byte offset of a window of physical memory, tagged with the raw bits
+// it was decoded from. A fetch compares the raw bits at pc with the slot's, so a slot can never
+// be stale, whoever wrote the code (a store, a device's DMA, a snapshot restore) and without any
+// fence.i; pages that share a slot only cost a decode. The hot instructions (ALU, branches,
+// jumps, loads and stores that hit the TLB) run right here with pc in a local; everything else
+// goes through execute() with the architectural state in its fields, exactly as before.
+//
+// cycle and instret are kept as counts in locals and written back before anything that can
+// read or write them (execute(): CSR instructions) and at the end of the block, with the values
+// the one-instruction-at-a-time model gives: cycle counts every attempted instruction, instret
+// those that retired.
+uint64_t Cpu::run_block(uint64_t n) {
+  uint64_t lpc = pc;
+  uint64_t mark = n;  // n at the last write-back of cycle and instret
+  uint64_t lost = 0;  // attempted since then but not retired (traps)
+  uint64_t fpage = fetch_page_;
+  uint8_t* fhost = fetch_host_;
+  Slot* fslots = fetch_slots_;
+  Insn tmp;
+  while (n != 0) {
+    --n;
+    const Insn* dp;
+    uint32_t raw;
+    if ((lpc & ~uint64_t{0xfff}) == fpage && (lpc & 0xfff) <= 0xffc && fslots) {
+      const uint64_t off = lpc & 0xfff;
+      std::memcpy(&raw, fhost + off, 4);
+      Slot* s = fslots + (off >> 1);
+      if (s->raw != raw) {
+        s->raw = raw;
+        s->insn = decode(raw);
+      }
+      dp = &s->insn;
+    } else {
+      pc = lpc;
+      cur_pc_ = lpc;
+      if (!fetch_slow(lpc, &raw)) {
+        ++lost;
+        lpc = pc;
+        break;  // the trap ended the block
+      }
+      fpage = fetch_page_, fhost = fetch_host_, fslots = fetch_slots_;
+      if ((lpc & 0xfff) <= 0xffc && fslots) {
+        Slot* s = fslots + ((lpc & 0xfff) >> 1);
+        if (s->raw != raw) {
+          s->raw = raw;
+          s->insn = decode(raw);
+        }
+        dp = &s->insn;
+      } else {
+        tmp = decode(raw);  // the last two bytes of a page: not worth a slot
+        dp = &tmp;
+      }
+    }
+    const Insn& d = *dp;
+    const uint64_t a = x[d.rs1], b = x[d.rs2];
+    const int64_t imm = d.imm;
+    const uint64_t uimm = static_cast<uint64_t>(imm);
+    uint64_t r;
+    switch (d.op) {
+      case Op::kLui:
+        r = uimm;
+        break;
+      case Op::kAuipc:
+        r = lpc + uimm;
+        break;
+      case Op::kJal:
+        x[d.rd] = lpc + d.len;
+        x[0] = 0;
+        lpc += uimm;
+        continue;
+      case Op::kJalr:
+        x[d.rd] = lpc + d.len;
+        x[0] = 0;
+        lpc = (a + uimm) & ~uint64_t{1};
+        continue;
+#define C2W_BRANCH(OP, COND)         \
+  case Op::OP:                       \
+    lpc += (COND) ? uimm : d.len;    \
+    continue;
+        C2W_BRANCH(kBeq, a == b)
+        C2W_BRANCH(kBne, a != b)
+        C2W_BRANCH(kBlt, static_cast<int64_t>(a) < static_cast<int64_t>(b))
+        C2W_BRANCH(kBge, static_cast<int64_t>(a) >= static_cast<int64_t>(b))
+        C2W_BRANCH(kBltu, a < b)
+        C2W_BRANCH(kBgeu, a >= b)
+#undef C2W_BRANCH
+      // Loads and stores that hit the TLB on a RAM page, aligned: one compare checks the page
+      // and the alignment. Anything else takes execute()'s full path.
+#define C2W_LOAD(OP, T, U)                                                          \
+  case Op::OP: {                                                                  \
+    const uint64_t va = a + uimm;                                                 \
+    const TlbEntry& e = tlb_[data_tlb_][kRead][(va >> 12) % kTlbSize];            \
+    if ((va & ~uint64_t{0xfff - (sizeof(T) - 1)}) != e.tag || !e.host) goto slow; \
+    T v;                                                                          \
+    std::memcpy(&v, e.host + (va & 0xfff), sizeof(T));                            \
+    r = static_cast<uint64_t>(static_cast<U>(v));                                 \
+    break;                                                                        \
+  }
+        C2W_LOAD(kLb, int8_t, int64_t)
+        C2W_LOAD(kLh, int16_t, int64_t)
+        C2W_LOAD(kLw, int32_t, int64_t)
+        C2W_LOAD(kLd, uint64_t, uint64_t)
+        C2W_LOAD(kLbu, uint8_t, uint64_t)
+        C2W_LOAD(kLhu, uint16_t, uint64_t)
+        C2W_LOAD(kLwu, uint32_t, uint64_t)
+#undef C2W_LOAD
+#define C2W_STORE(OP, T)                                                          \
+  case Op::OP: {                                                                  \
+    const uint64_t va = a + uimm;                                                 \
+    const TlbEntry& e = tlb_[data_tlb_][kWrite][(va >> 12) % kTlbSize];           \
+    if ((va & ~uint64_t{0xfff - (sizeof(T) - 1)}) != e.tag || !e.host) goto slow; \
+    const T v = static_cast<T>(b);                                                \
+    std::memcpy(e.host + (va & 0xfff), &v, sizeof(T));                            \
+    lpc += d.len;                                                                 \
+    continue;                                                                     \
+  }
+        C2W_STORE(kSb, uint8_t)
+        C2W_STORE(kSh, uint16_t)
+        C2W_STORE(kSw, uint32_t)
+        C2W_STORE(kSd, uint64_t)
+#undef C2W_STORE
+      case Op::kAddi:
+        r = a + uimm;
+        break;
+      case Op::kSlti:
+        r = static_cast<int64_t>(a) < imm;
+        break;
+      case Op::kSltiu:
+        r = a < uimm;
+        break;
+      case Op::kXori:
+        r = a ^ uimm;
+        break;
+      case Op::kOri:
+        r = a | uimm;
+        break;
+      case Op::kAndi:
+        r = a & uimm;
+        break;
+      case Op::kSlli:
+        r = a << imm;
+        break;
+      case Op::kSrli:
+        r = a >> imm;
+        break;
+      case Op::kSrai:
+        r = static_cast<uint64_t>(static_cast<int64_t>(a) >> imm);
+        break;
+      case Op::kAdd:
+        r = a + b;
+        break;
+      case Op::kSub:
+        r = a - b;
+        break;
+      case Op::kSll:
+        r = a << (b & 63);
+        break;
+      case Op::kSlt:
+        r = static_cast<int64_t>(a) < static_cast<int64_t>(b);
+        break;
+      case Op::kSltu:
+        r = a < b;
+        break;
+      case Op::kXor:
+        r = a ^ b;
+        break;
+      case Op::kSrl:
+        r = a >> (b & 63);
+        break;
+      case Op::kSra:
+        r = static_cast<uint64_t>(static_cast<int64_t>(a) >> (b & 63));
+        break;
+      case Op::kOr:
+        r = a | b;
+        break;
+      case Op::kAnd:
+        r = a & b;
+        break;
+      case Op::kAddiw:
+        r = sext32(a + uimm);
+        break;
+      case Op::kSlliw:
+        r = sext32(static_cast<uint32_t>(a) << imm);
+        break;
+      case Op::kSrliw:
+        r = sext32(static_cast<uint32_t>(a) >> imm);
+        break;
+      case Op::kSraiw:
+        r = sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> imm));
+        break;
+      case Op::kAddw:
+        r = sext32(a + b);
+        break;
+      case Op::kSubw:
+        r = sext32(a - b);
+        break;
+      case Op::kSllw:
+        r = sext32(static_cast<uint32_t>(a) << (b & 31));
+        break;
+      case Op::kSrlw:
+        r = sext32(static_cast<uint32_t>(a) >> (b & 31));
+        break;
+      case Op::kSraw:
+        r = sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> (b & 31)));
+        break;
+      case Op::kMul:
+        r = a * b;
+        break;
+      case Op::kMulw:
+        r = sext32(a * b);
+        break;
+      case Op::kFld: {
+        const uint64_t va = a + uimm;
+        const TlbEntry& e = tlb_[data_tlb_][kRead][(va >> 12) % kTlbSize];
+        if ((va & ~uint64_t{0xff8}) != e.tag || !e.host || !fp_enabled()) goto fp;
+        std::memcpy(&f[d.rd], e.host + (va & 0xfff), 8);
+        fp_dirty();
+        lpc += d.len;
         continue;
       }
-      cur_raw_ = (raw & 3) == 3 ? raw : raw & 0xffff;
-      if (execute(decode_cached(raw), pc0)) ++instret;
+      case Op::kFsd: {
+        const uint64_t va = a + uimm;
+        const TlbEntry& e = tlb_[data_tlb_][kWrite][(va >> 12) % kTlbSize];
+        if ((va & ~uint64_t{0xff8}) != e.tag || !e.host || !fp_enabled()) goto fp;
+        std::memcpy(e.host + (va & 0xfff), &f[d.rs2], 8);
+        lpc += d.len;
+        continue;
+      }
+      default:
+        if (d.op >= Op::kFlw && d.op < Op::kCount) {
+        fp:
+          // F and D: they neither read nor write cycle or instret.
+          pc = lpc;
+          cur_pc_ = lpc;
+          cur_raw_ = (raw & 3) == 3 ? raw : raw & 0xffff;
+          if (exec_fp(d)) {
+            lpc += d.len;
+          } else {
+            ++lost;
+            lpc = pc;
+          }
+          if (end_block_) goto out;
+          continue;
+        }
+      slow:
+        // The full path: architectural state in the fields, counters exact.
+        pc = lpc;
+        cur_pc_ = lpc;
+        cur_raw_ = (raw & 3) == 3 ? raw : raw & 0xffff;
+        cycle += mark - n;
+        instret += mark - n - 1 - lost;  // not the current instruction yet
+        mark = n;
+        lost = 0;
+        if (execute(d, lpc))
+          ++instret;
+        lpc = pc;
+        fpage = fetch_page_, fhost = fetch_host_, fslots = fetch_slots_;
+        if (end_block_) goto out;
+        continue;
     }
-    budget += n;
+    x[d.rd] = r;
+    x[0] = 0;
+    lpc += d.len;
   }
+out:
+  pc = lpc;
+  cycle += mark - n;
+  instret += mark - n - lost;
+  return n;
 }
 
 bool Cpu::execute(const Insn& d, uint64_t pc0) {
