@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 
 #include "emulators/riscv64/bus.h"
@@ -199,7 +200,10 @@ class Cpu {
   unsigned data_tlb_ = 3;  // index for loads/stores (follows priv, MPRV/MPP and SUM)
   unsigned exec_tlb_ = 3;  // index for fetches (follows priv)
   uint32_t cur_raw_ = 0;   // bits of the instruction being executed (tval of illegal insns)
-  std::unique_ptr<Slot[]> slots_;  // indexed by (physical address >> 1) & slot_mask_
+  struct FreeSlots {
+    void operator()(Slot* p) const { std::free(p); }
+  };
+  std::unique_ptr<Slot, FreeSlots> slots_;  // indexed by (physical address >> 1) & slot_mask_
   uint64_t slot_mask_ = 0;
 };
 

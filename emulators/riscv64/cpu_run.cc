@@ -1,6 +1,6 @@
 // The interpreter loop and the integer, atomic and system instructions.
+#include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "emulators/riscv64/cpu.h"
 #include "emulators/riscv64/cpu_access.h"
@@ -19,10 +19,12 @@ uint64_t sext32(uint64_t v) {
 }  // namespace
 
 Cpu::Cpu(Bus& bus, Clock clock, void* clock_ctx) : bus_(bus), clock_(clock), clock_ctx_(clock_ctx) {
-  // Value-initialized: raw 0 (an illegal encoding) with the Insn of raw 0, so every slot is
-  // consistent before its first use.
+  // All-zero slots (calloc: pages the host maps lazily, no start-up cost) say raw 0 decodes
+  // to Illegal, which is true (c.unimp); their zero len is never used, since an illegal
+  // instruction traps.
+  static_assert(static_cast<unsigned>(Op::kIllegal) == 0);
   for (unsigned bits = kSlotBitsMax; bits >= kSlotBitsMin && !slots_; --bits) {
-    slots_.reset(new (std::nothrow) Slot[size_t{1} << bits]());
+    slots_.reset(static_cast<Slot*>(std::calloc(size_t{1} << bits, sizeof(Slot))));
     slot_mask_ = (uint64_t{1} << bits) - 1;
   }
   flush_caches();
@@ -42,7 +44,7 @@ bool Cpu::fetch_slow(uint64_t pc0, uint32_t* raw) {
   const uint64_t off = pc0 & 0xfff;
   fetch_page_ = pc0 & ~uint64_t{0xfff};
   fetch_host_ = host;
-  fetch_slots_ = slots_ ? &slots_[(e->ppage >> 1) & slot_mask_] : nullptr;
+  fetch_slots_ = slots_ ? slots_.get() + ((e->ppage >> 1) & slot_mask_) : nullptr;
   uint16_t lo;
   std::memcpy(&lo, host + off, 2);
   if (off != 0xffe || (lo & 3) != 3) {
@@ -106,6 +108,18 @@ Exit Cpu::run(uint64_t max_instructions) {
 // read or write them (execute(): CSR instructions) and at the end of the block, with the values
 // the one-instruction-at-a-time model gives: cycle counts every attempted instruction, instret
 // those that retired.
+// Dispatch: natively (GCC, clang) each handler ends with its own copy of fetch-decode-jump
+// through a table of label addresses, so the host's branch predictor sees one indirect jump per
+// handler instead of one for all; elsewhere (wasm, where an indirect goto would become a switch
+// anyway) a plain switch. The handlers are the same code either way.
+#if defined(__GNUC__) && !defined(__wasm__)
+#define C2W_RV64_THREADED 1
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"  // labels as values
+#else
+#define C2W_RV64_THREADED 0
+#endif
+
 uint64_t Cpu::run_block(uint64_t n) {
   uint64_t lpc = pc;
   uint64_t mark = n;  // n at the last write-back of cycle and instret
@@ -114,257 +128,258 @@ uint64_t Cpu::run_block(uint64_t n) {
   uint8_t* fhost = fetch_host_;
   Slot* fslots = fetch_slots_;
   Insn tmp;
-  while (n != 0) {
-    --n;
-    const Insn* dp;
-    uint32_t raw;
-    if ((lpc & ~uint64_t{0xfff}) == fpage && (lpc & 0xfff) <= 0xffc && fslots) {
-      const uint64_t off = lpc & 0xfff;
-      std::memcpy(&raw, fhost + off, 4);
-      Slot* s = fslots + (off >> 1);
-      if (s->raw != raw) {
-        s->raw = raw;
-        s->insn = decode(raw);
-      }
-      dp = &s->insn;
-    } else {
-      pc = lpc;
-      cur_pc_ = lpc;
-      if (!fetch_slow(lpc, &raw)) {
-        ++lost;
-        lpc = pc;
-        break;  // the trap ended the block
-      }
-      fpage = fetch_page_, fhost = fetch_host_, fslots = fetch_slots_;
-      if ((lpc & 0xfff) <= 0xffc && fslots) {
-        Slot* s = fslots + ((lpc & 0xfff) >> 1);
-        if (s->raw != raw) {
-          s->raw = raw;
-          s->insn = decode(raw);
-        }
-        dp = &s->insn;
-      } else {
-        tmp = decode(raw);  // the last two bytes of a page: not worth a slot
-        dp = &tmp;
-      }
+  const Insn* dp;
+  uint32_t raw;
+  uint64_t a, b, uimm, r;
+  int64_t imm;
+
+#if C2W_RV64_THREADED
+  static const void* table[256];
+  static bool table_ready = false;
+  if (!table_ready) {
+    for (const void*& t : table) t = &&op_default;
+#define C2W_SET(name) table[static_cast<unsigned>(Op::k##name)] = &&op_##name;
+    C2W_SET(Lui) C2W_SET(Auipc) C2W_SET(Jal) C2W_SET(Jalr)
+    C2W_SET(Beq) C2W_SET(Bne) C2W_SET(Blt) C2W_SET(Bge) C2W_SET(Bltu) C2W_SET(Bgeu)
+    C2W_SET(Lb) C2W_SET(Lh) C2W_SET(Lw) C2W_SET(Ld) C2W_SET(Lbu) C2W_SET(Lhu) C2W_SET(Lwu)
+    C2W_SET(Sb) C2W_SET(Sh) C2W_SET(Sw) C2W_SET(Sd)
+    C2W_SET(Addi) C2W_SET(Slti) C2W_SET(Sltiu) C2W_SET(Xori) C2W_SET(Ori) C2W_SET(Andi)
+    C2W_SET(Slli) C2W_SET(Srli) C2W_SET(Srai)
+    C2W_SET(Add) C2W_SET(Sub) C2W_SET(Sll) C2W_SET(Slt) C2W_SET(Sltu) C2W_SET(Xor) C2W_SET(Srl)
+    C2W_SET(Sra) C2W_SET(Or) C2W_SET(And)
+    C2W_SET(Addiw) C2W_SET(Slliw) C2W_SET(Srliw) C2W_SET(Sraiw) C2W_SET(Addw) C2W_SET(Subw)
+    C2W_SET(Sllw) C2W_SET(Srlw) C2W_SET(Sraw) C2W_SET(Mul) C2W_SET(Mulw) C2W_SET(Fld) C2W_SET(Fsd)
+#undef C2W_SET
+    table_ready = true;
+  }
+#define C2W_OP(name) op_##name
+#define C2W_JUMP() goto* table[static_cast<unsigned>(dp->op)]
+#else
+#define C2W_OP(name) case Op::k##name
+#define C2W_JUMP() goto dispatch
+#endif
+
+// Fetch, decode (or find in its slot) and dispatch the instruction at lpc.
+#define C2W_NEXT()                                                                       \
+  do {                                                                                   \
+    if (n == 0) goto out;                                                                \
+    --n;                                                                                 \
+    if ((lpc & ~uint64_t{0xfff}) != fpage || (lpc & 0xfff) > 0xffc || !fslots)           \
+      goto fetch_slow_path;                                                              \
+    std::memcpy(&raw, fhost + (lpc & 0xfff), 4);                                         \
+    Slot* s_ = fslots + ((lpc & 0xfff) >> 1);                                            \
+    if (s_->raw != raw) {                                                                \
+      s_->raw = raw;                                                                     \
+      s_->insn = decode(raw);                                                            \
+    }                                                                                    \
+    dp = &s_->insn;                                                                      \
+    a = x[dp->rs1], b = x[dp->rs2], imm = dp->imm, uimm = static_cast<uint64_t>(imm);    \
+    C2W_JUMP();                                                                          \
+  } while (0)
+
+  C2W_NEXT();
+
+fetch_slow_path:
+  pc = lpc;
+  cur_pc_ = lpc;
+  if (!fetch_slow(lpc, &raw)) {
+    ++lost;
+    lpc = pc;
+    goto out;  // the trap ended the block
+  }
+  fpage = fetch_page_, fhost = fetch_host_, fslots = fetch_slots_;
+  if ((lpc & 0xfff) <= 0xffc && fslots) {
+    Slot* s = fslots + ((lpc & 0xfff) >> 1);
+    if (s->raw != raw) {
+      s->raw = raw;
+      s->insn = decode(raw);
     }
-    const Insn& d = *dp;
-    const uint64_t a = x[d.rs1], b = x[d.rs2];
-    const int64_t imm = d.imm;
-    const uint64_t uimm = static_cast<uint64_t>(imm);
-    uint64_t r;
-    switch (d.op) {
-      case Op::kLui:
-        r = uimm;
-        break;
-      case Op::kAuipc:
-        r = lpc + uimm;
-        break;
-      case Op::kJal:
-        x[d.rd] = lpc + d.len;
-        x[0] = 0;
-        lpc += uimm;
-        continue;
-      case Op::kJalr:
-        x[d.rd] = lpc + d.len;
-        x[0] = 0;
-        lpc = (a + uimm) & ~uint64_t{1};
-        continue;
-#define C2W_BRANCH(OP, COND)         \
-  case Op::OP:                       \
-    lpc += (COND) ? uimm : d.len;    \
-    continue;
-        C2W_BRANCH(kBeq, a == b)
-        C2W_BRANCH(kBne, a != b)
-        C2W_BRANCH(kBlt, static_cast<int64_t>(a) < static_cast<int64_t>(b))
-        C2W_BRANCH(kBge, static_cast<int64_t>(a) >= static_cast<int64_t>(b))
-        C2W_BRANCH(kBltu, a < b)
-        C2W_BRANCH(kBgeu, a >= b)
+    dp = &s->insn;
+  } else {
+    tmp = decode(raw);  // the last two bytes of a page: not worth a slot
+    dp = &tmp;
+  }
+  a = x[dp->rs1], b = x[dp->rs2], imm = dp->imm, uimm = static_cast<uint64_t>(imm);
+  C2W_JUMP();
+
+#if !C2W_RV64_THREADED
+dispatch:
+  switch (dp->op) {
+#else
+  {
+#endif
+    C2W_OP(Lui):
+      r = uimm;
+      goto write_rd;
+    C2W_OP(Auipc):
+      r = lpc + uimm;
+      goto write_rd;
+    C2W_OP(Jal):
+      x[dp->rd] = lpc + dp->len;
+      x[0] = 0;
+      lpc += uimm;
+      C2W_NEXT();
+    C2W_OP(Jalr):
+      x[dp->rd] = lpc + dp->len;
+      x[0] = 0;
+      lpc = (a + uimm) & ~uint64_t{1};
+      C2W_NEXT();
+#define C2W_BRANCH(OP, COND)        \
+  C2W_OP(OP):                       \
+    lpc += (COND) ? uimm : dp->len; \
+    C2W_NEXT();
+    C2W_BRANCH(Beq, a == b)
+    C2W_BRANCH(Bne, a != b)
+    C2W_BRANCH(Blt, static_cast<int64_t>(a) < static_cast<int64_t>(b))
+    C2W_BRANCH(Bge, static_cast<int64_t>(a) >= static_cast<int64_t>(b))
+    C2W_BRANCH(Bltu, a < b)
+    C2W_BRANCH(Bgeu, a >= b)
 #undef C2W_BRANCH
-      // Loads and stores that hit the TLB on a RAM page, aligned: one compare checks the page
-      // and the alignment. Anything else takes execute()'s full path.
-#define C2W_LOAD(OP, T, U)                                                          \
-  case Op::OP: {                                                                  \
+    // Loads and stores that hit the TLB on a RAM page, aligned: one compare checks the page
+    // and the alignment. Anything else takes execute()'s full path.
+#define C2W_LOAD(OP, T, U)                                                        \
+  C2W_OP(OP) : {                                                                  \
     const uint64_t va = a + uimm;                                                 \
     const TlbEntry& e = tlb_[data_tlb_][kRead][(va >> 12) % kTlbSize];            \
     if ((va & ~uint64_t{0xfff - (sizeof(T) - 1)}) != e.tag || !e.host) goto slow; \
     T v;                                                                          \
     std::memcpy(&v, e.host + (va & 0xfff), sizeof(T));                            \
     r = static_cast<uint64_t>(static_cast<U>(v));                                 \
-    break;                                                                        \
+    goto write_rd;                                                                \
   }
-        C2W_LOAD(kLb, int8_t, int64_t)
-        C2W_LOAD(kLh, int16_t, int64_t)
-        C2W_LOAD(kLw, int32_t, int64_t)
-        C2W_LOAD(kLd, uint64_t, uint64_t)
-        C2W_LOAD(kLbu, uint8_t, uint64_t)
-        C2W_LOAD(kLhu, uint16_t, uint64_t)
-        C2W_LOAD(kLwu, uint32_t, uint64_t)
+    C2W_LOAD(Lb, int8_t, int64_t)
+    C2W_LOAD(Lh, int16_t, int64_t)
+    C2W_LOAD(Lw, int32_t, int64_t)
+    C2W_LOAD(Ld, uint64_t, uint64_t)
+    C2W_LOAD(Lbu, uint8_t, uint64_t)
+    C2W_LOAD(Lhu, uint16_t, uint64_t)
+    C2W_LOAD(Lwu, uint32_t, uint64_t)
 #undef C2W_LOAD
 #define C2W_STORE(OP, T)                                                          \
-  case Op::OP: {                                                                  \
+  C2W_OP(OP) : {                                                                  \
     const uint64_t va = a + uimm;                                                 \
     const TlbEntry& e = tlb_[data_tlb_][kWrite][(va >> 12) % kTlbSize];           \
     if ((va & ~uint64_t{0xfff - (sizeof(T) - 1)}) != e.tag || !e.host) goto slow; \
     const T v = static_cast<T>(b);                                                \
     std::memcpy(e.host + (va & 0xfff), &v, sizeof(T));                            \
-    lpc += d.len;                                                                 \
-    continue;                                                                     \
+    lpc += dp->len;                                                               \
+    C2W_NEXT();                                                                   \
   }
-        C2W_STORE(kSb, uint8_t)
-        C2W_STORE(kSh, uint16_t)
-        C2W_STORE(kSw, uint32_t)
-        C2W_STORE(kSd, uint64_t)
+    C2W_STORE(Sb, uint8_t)
+    C2W_STORE(Sh, uint16_t)
+    C2W_STORE(Sw, uint32_t)
+    C2W_STORE(Sd, uint64_t)
 #undef C2W_STORE
-      case Op::kAddi:
-        r = a + uimm;
-        break;
-      case Op::kSlti:
-        r = static_cast<int64_t>(a) < imm;
-        break;
-      case Op::kSltiu:
-        r = a < uimm;
-        break;
-      case Op::kXori:
-        r = a ^ uimm;
-        break;
-      case Op::kOri:
-        r = a | uimm;
-        break;
-      case Op::kAndi:
-        r = a & uimm;
-        break;
-      case Op::kSlli:
-        r = a << imm;
-        break;
-      case Op::kSrli:
-        r = a >> imm;
-        break;
-      case Op::kSrai:
-        r = static_cast<uint64_t>(static_cast<int64_t>(a) >> imm);
-        break;
-      case Op::kAdd:
-        r = a + b;
-        break;
-      case Op::kSub:
-        r = a - b;
-        break;
-      case Op::kSll:
-        r = a << (b & 63);
-        break;
-      case Op::kSlt:
-        r = static_cast<int64_t>(a) < static_cast<int64_t>(b);
-        break;
-      case Op::kSltu:
-        r = a < b;
-        break;
-      case Op::kXor:
-        r = a ^ b;
-        break;
-      case Op::kSrl:
-        r = a >> (b & 63);
-        break;
-      case Op::kSra:
-        r = static_cast<uint64_t>(static_cast<int64_t>(a) >> (b & 63));
-        break;
-      case Op::kOr:
-        r = a | b;
-        break;
-      case Op::kAnd:
-        r = a & b;
-        break;
-      case Op::kAddiw:
-        r = sext32(a + uimm);
-        break;
-      case Op::kSlliw:
-        r = sext32(static_cast<uint32_t>(a) << imm);
-        break;
-      case Op::kSrliw:
-        r = sext32(static_cast<uint32_t>(a) >> imm);
-        break;
-      case Op::kSraiw:
-        r = sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> imm));
-        break;
-      case Op::kAddw:
-        r = sext32(a + b);
-        break;
-      case Op::kSubw:
-        r = sext32(a - b);
-        break;
-      case Op::kSllw:
-        r = sext32(static_cast<uint32_t>(a) << (b & 31));
-        break;
-      case Op::kSrlw:
-        r = sext32(static_cast<uint32_t>(a) >> (b & 31));
-        break;
-      case Op::kSraw:
-        r = sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> (b & 31)));
-        break;
-      case Op::kMul:
-        r = a * b;
-        break;
-      case Op::kMulw:
-        r = sext32(a * b);
-        break;
-      case Op::kFld: {
-        const uint64_t va = a + uimm;
-        const TlbEntry& e = tlb_[data_tlb_][kRead][(va >> 12) % kTlbSize];
-        if ((va & ~uint64_t{0xff8}) != e.tag || !e.host || !fp_enabled()) goto fp;
-        std::memcpy(&f[d.rd], e.host + (va & 0xfff), 8);
-        fp_dirty();
-        lpc += d.len;
-        continue;
-      }
-      case Op::kFsd: {
-        const uint64_t va = a + uimm;
-        const TlbEntry& e = tlb_[data_tlb_][kWrite][(va >> 12) % kTlbSize];
-        if ((va & ~uint64_t{0xff8}) != e.tag || !e.host || !fp_enabled()) goto fp;
-        std::memcpy(e.host + (va & 0xfff), &f[d.rs2], 8);
-        lpc += d.len;
-        continue;
-      }
-      default:
-        if (d.op >= Op::kFlw && d.op < Op::kCount) {
-        fp:
-          // F and D: they neither read nor write cycle or instret.
-          pc = lpc;
-          cur_pc_ = lpc;
-          cur_raw_ = (raw & 3) == 3 ? raw : raw & 0xffff;
-          if (exec_fp(d)) {
-            lpc += d.len;
-          } else {
-            ++lost;
-            lpc = pc;
-          }
-          if (end_block_) goto out;
-          continue;
-        }
-      slow:
-        // The full path: architectural state in the fields, counters exact.
-        pc = lpc;
-        cur_pc_ = lpc;
-        cur_raw_ = (raw & 3) == 3 ? raw : raw & 0xffff;
-        cycle += mark - n;
-        instret += mark - n - 1 - lost;  // not the current instruction yet
-        mark = n;
-        lost = 0;
-        if (execute(d, lpc))
-          ++instret;
-        lpc = pc;
-        fpage = fetch_page_, fhost = fetch_host_, fslots = fetch_slots_;
-        if (end_block_) goto out;
-        continue;
+#define C2W_ALU(OP, EXPR) \
+  C2W_OP(OP) :            \
+    r = (EXPR);           \
+    goto write_rd;
+    C2W_ALU(Addi, a + uimm)
+    C2W_ALU(Slti, static_cast<int64_t>(a) < imm)
+    C2W_ALU(Sltiu, a < uimm)
+    C2W_ALU(Xori, a ^ uimm)
+    C2W_ALU(Ori, a | uimm)
+    C2W_ALU(Andi, a & uimm)
+    C2W_ALU(Slli, a << imm)
+    C2W_ALU(Srli, a >> imm)
+    C2W_ALU(Srai, static_cast<uint64_t>(static_cast<int64_t>(a) >> imm))
+    C2W_ALU(Add, a + b)
+    C2W_ALU(Sub, a - b)
+    C2W_ALU(Sll, a << (b & 63))
+    C2W_ALU(Slt, static_cast<int64_t>(a) < static_cast<int64_t>(b))
+    C2W_ALU(Sltu, a < b)
+    C2W_ALU(Xor, a ^ b)
+    C2W_ALU(Srl, a >> (b & 63))
+    C2W_ALU(Sra, static_cast<uint64_t>(static_cast<int64_t>(a) >> (b & 63)))
+    C2W_ALU(Or, a | b)
+    C2W_ALU(And, a & b)
+    C2W_ALU(Addiw, sext32(a + uimm))
+    C2W_ALU(Slliw, sext32(static_cast<uint32_t>(a) << imm))
+    C2W_ALU(Srliw, sext32(static_cast<uint32_t>(a) >> imm))
+    C2W_ALU(Sraiw, sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> imm)))
+    C2W_ALU(Addw, sext32(a + b))
+    C2W_ALU(Subw, sext32(a - b))
+    C2W_ALU(Sllw, sext32(static_cast<uint32_t>(a) << (b & 31)))
+    C2W_ALU(Srlw, sext32(static_cast<uint32_t>(a) >> (b & 31)))
+    C2W_ALU(Sraw, sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> (b & 31))))
+    C2W_ALU(Mul, a * b)
+    C2W_ALU(Mulw, sext32(a * b))
+#undef C2W_ALU
+    C2W_OP(Fld) : {
+      const uint64_t va = a + uimm;
+      const TlbEntry& e = tlb_[data_tlb_][kRead][(va >> 12) % kTlbSize];
+      if ((va & ~uint64_t{0xff8}) != e.tag || !e.host || !fp_enabled()) goto fp;
+      std::memcpy(&f[dp->rd], e.host + (va & 0xfff), 8);
+      fp_dirty();
+      lpc += dp->len;
+      C2W_NEXT();
     }
-    x[d.rd] = r;
-    x[0] = 0;
-    lpc += d.len;
+    C2W_OP(Fsd) : {
+      const uint64_t va = a + uimm;
+      const TlbEntry& e = tlb_[data_tlb_][kWrite][(va >> 12) % kTlbSize];
+      if ((va & ~uint64_t{0xff8}) != e.tag || !e.host || !fp_enabled()) goto fp;
+      std::memcpy(e.host + (va & 0xfff), &f[dp->rs2], 8);
+      lpc += dp->len;
+      C2W_NEXT();
+    }
+#if C2W_RV64_THREADED
+  op_default:
+#else
+    default:
+#endif
+      if (dp->op >= Op::kFlw && dp->op < Op::kCount) goto fp;
+      goto slow;
   }
+
+write_rd:
+  x[dp->rd] = r;
+  x[0] = 0;
+  lpc += dp->len;
+  C2W_NEXT();
+
+fp:
+  // F and D: they neither read nor write cycle or instret.
+  pc = lpc;
+  cur_pc_ = lpc;
+  cur_raw_ = (raw & 3) == 3 ? raw : raw & 0xffff;
+  if (exec_fp(*dp)) {
+    lpc += dp->len;
+  } else {
+    ++lost;
+    lpc = pc;
+  }
+  if (end_block_) goto out;
+  C2W_NEXT();
+
+slow:
+  // The full path: architectural state in the fields, counters exact.
+  pc = lpc;
+  cur_pc_ = lpc;
+  cur_raw_ = (raw & 3) == 3 ? raw : raw & 0xffff;
+  cycle += mark - n;
+  instret += mark - n - 1 - lost;  // not the current instruction yet
+  mark = n;
+  lost = 0;
+  if (execute(*dp, lpc)) ++instret;
+  lpc = pc;
+  fpage = fetch_page_, fhost = fetch_host_, fslots = fetch_slots_;
+  if (end_block_) goto out;
+  C2W_NEXT();
+
 out:
   pc = lpc;
   cycle += mark - n;
   instret += mark - n - lost;
   return n;
+#undef C2W_NEXT
+#undef C2W_JUMP
+#undef C2W_OP
 }
+
+#if C2W_RV64_THREADED
+#pragma GCC diagnostic pop
+#endif
+#undef C2W_RV64_THREADED
 
 bool Cpu::execute(const Insn& d, uint64_t pc0) {
   const uint64_t a = x[d.rs1], b = x[d.rs2];
