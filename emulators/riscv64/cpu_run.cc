@@ -1,6 +1,7 @@
 // The interpreter loop and the integer, atomic and system instructions.
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "emulators/riscv64/cpu.h"
 #include "emulators/riscv64/cpu_access.h"
@@ -120,6 +121,22 @@ Exit Cpu::run(uint64_t max_instructions) {
 #define C2W_RV64_THREADED 0
 #endif
 
+#if C2W_RV64_THREADED
+namespace {
+struct DispatchTable {
+  struct Entry {
+    Op op;
+    const void* label;
+  };
+  DispatchTable(const void* fallback, std::initializer_list<Entry> entries) {
+    for (const void*& t : at) t = fallback;
+    for (const Entry& e : entries) at[static_cast<unsigned>(e.op)] = e.label;
+  }
+  const void* at[256];
+};
+}  // namespace
+#endif
+
 uint64_t Cpu::run_block(uint64_t n) {
   uint64_t lpc = pc;
   uint64_t mark = n;  // n at the last write-back of cycle and instret
@@ -134,26 +151,24 @@ uint64_t Cpu::run_block(uint64_t n) {
   int64_t imm;
 
 #if C2W_RV64_THREADED
-  static const void* table[256];
-  static bool table_ready = false;
-  if (!table_ready) {
-    for (const void*& t : table) t = &&op_default;
-#define C2W_SET(name) table[static_cast<unsigned>(Op::k##name)] = &&op_##name;
-    C2W_SET(Lui) C2W_SET(Auipc) C2W_SET(Jal) C2W_SET(Jalr)
-    C2W_SET(Beq) C2W_SET(Bne) C2W_SET(Blt) C2W_SET(Bge) C2W_SET(Bltu) C2W_SET(Bgeu)
-    C2W_SET(Lb) C2W_SET(Lh) C2W_SET(Lw) C2W_SET(Ld) C2W_SET(Lbu) C2W_SET(Lhu) C2W_SET(Lwu)
-    C2W_SET(Sb) C2W_SET(Sh) C2W_SET(Sw) C2W_SET(Sd)
-    C2W_SET(Addi) C2W_SET(Slti) C2W_SET(Sltiu) C2W_SET(Xori) C2W_SET(Ori) C2W_SET(Andi)
-    C2W_SET(Slli) C2W_SET(Srli) C2W_SET(Srai)
-    C2W_SET(Add) C2W_SET(Sub) C2W_SET(Sll) C2W_SET(Slt) C2W_SET(Sltu) C2W_SET(Xor) C2W_SET(Srl)
-    C2W_SET(Sra) C2W_SET(Or) C2W_SET(And)
-    C2W_SET(Addiw) C2W_SET(Slliw) C2W_SET(Srliw) C2W_SET(Sraiw) C2W_SET(Addw) C2W_SET(Subw)
-    C2W_SET(Sllw) C2W_SET(Srlw) C2W_SET(Sraw) C2W_SET(Mul) C2W_SET(Mulw) C2W_SET(Fld) C2W_SET(Fsd)
+  // Initialized once, thread-safely (a function-local static), from the label addresses.
+#define C2W_SET(name) {Op::k##name, &&op_##name},
+  static const DispatchTable table(
+      &&op_default,
+      {C2W_SET(Lui) C2W_SET(Auipc) C2W_SET(Jal) C2W_SET(Jalr)
+       C2W_SET(Beq) C2W_SET(Bne) C2W_SET(Blt) C2W_SET(Bge) C2W_SET(Bltu) C2W_SET(Bgeu)
+       C2W_SET(Lb) C2W_SET(Lh) C2W_SET(Lw) C2W_SET(Ld) C2W_SET(Lbu) C2W_SET(Lhu) C2W_SET(Lwu)
+       C2W_SET(Sb) C2W_SET(Sh) C2W_SET(Sw) C2W_SET(Sd)
+       C2W_SET(Addi) C2W_SET(Slti) C2W_SET(Sltiu) C2W_SET(Xori) C2W_SET(Ori) C2W_SET(Andi)
+       C2W_SET(Slli) C2W_SET(Srli) C2W_SET(Srai)
+       C2W_SET(Add) C2W_SET(Sub) C2W_SET(Sll) C2W_SET(Slt) C2W_SET(Sltu) C2W_SET(Xor)
+       C2W_SET(Srl) C2W_SET(Sra) C2W_SET(Or) C2W_SET(And)
+       C2W_SET(Addiw) C2W_SET(Slliw) C2W_SET(Srliw) C2W_SET(Sraiw) C2W_SET(Addw) C2W_SET(Subw)
+       C2W_SET(Sllw) C2W_SET(Srlw) C2W_SET(Sraw) C2W_SET(Mul) C2W_SET(Mulw) C2W_SET(Fld)
+       C2W_SET(Fsd)});
 #undef C2W_SET
-    table_ready = true;
-  }
 #define C2W_OP(name) op_##name
-#define C2W_JUMP() goto* table[static_cast<unsigned>(dp->op)]
+#define C2W_JUMP() goto* table.at[static_cast<unsigned>(dp->op)]
 #else
 #define C2W_OP(name) case Op::k##name
 #define C2W_JUMP() goto dispatch
@@ -658,7 +673,28 @@ bool Cpu::execute(const Insn& d, uint64_t pc0) {
         if (d.op == Op::kCsrrs || d.op == Op::kCsrrsi) v = old | src;
         if (d.op == Op::kCsrrc || d.op == Op::kCsrrci) v = old & ~src;
         if (!csr_write(csr, v)) return illegal();
-        end_block_ = true;
+        // A write may enable an interrupt or change translation: end the block so run()
+        // checks (mode and translation changes also end it from inside csr_write). Not for
+        // the scratch, trap-value and FP-status registers a trap handler writes on every
+        // entry, which change neither.
+        switch (csr) {
+          case 0x001:  // fflags
+          case 0x002:  // frm
+          case 0x003:  // fcsr
+          case 0x105:  // stvec
+          case 0x140:  // sscratch
+          case 0x141:  // sepc
+          case 0x142:  // scause
+          case 0x143:  // stval
+          case 0x305:  // mtvec
+          case 0x340:  // mscratch
+          case 0x341:  // mepc
+          case 0x342:  // mcause
+          case 0x343:  // mtval
+            break;
+          default:
+            end_block_ = true;
+        }
       }
       r = old;
       break;
