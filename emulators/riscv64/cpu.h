@@ -60,8 +60,8 @@ inline constexpr uint64_t kSIE = 1 << 1, kMIE = 1 << 3, kSPIE = 1 << 5, kMPIE = 
                           kSD = uint64_t{1} << 63;
 }
 
-// About 80 KiB (TLBs) plus a 4 MiB heap block of decoded instructions: allocate it statically or on the heap, never on a
-// wasm32 stack (64 KiB by default).
+// About 80 KiB (TLBs) plus a 4 MiB heap block of decoded instructions: allocate it statically or on
+// the heap, never on a wasm32 stack (64 KiB by default).
 class Cpu {
  public:
   // `clock` returns the platform timer (mtime / the `time` CSR) in ticks of timebase_hz.

@@ -188,8 +188,8 @@ bool Cpu::exec_fp_host(const Insn& d, unsigned rm) {
     }
     case Op::kFcvtDL:
     case Op::kFcvtDW: {
-      const int64_t v = d.op == Op::kFcvtDW ? static_cast<int32_t>(x[d.rs1])
-                                            : static_cast<int64_t>(x[d.rs1]);
+      const int64_t v =
+          d.op == Op::kFcvtDW ? static_cast<int32_t>(x[d.rs1]) : static_cast<int64_t>(x[d.rs1]);
       if (v > (int64_t{1} << 53) || v < -(int64_t{1} << 53)) return false;
       out = bits64(static_cast<double>(v));
       break;

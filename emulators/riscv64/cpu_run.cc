@@ -152,6 +152,7 @@ uint64_t Cpu::run_block(uint64_t n) {
 
 #if C2W_RV64_THREADED
   // Initialized once, thread-safely (a function-local static), from the label addresses.
+  // clang-format off
 #define C2W_SET(name) {Op::k##name, &&op_##name},
   static const DispatchTable table(
       &&op_default,
@@ -167,6 +168,7 @@ uint64_t Cpu::run_block(uint64_t n) {
        C2W_SET(Sllw) C2W_SET(Srlw) C2W_SET(Sraw) C2W_SET(Mul) C2W_SET(Mulw) C2W_SET(Fld)
        C2W_SET(Fsd)});
 #undef C2W_SET
+  // clang-format on
 #define C2W_OP(name) op_##name
 #define C2W_JUMP() goto* table.at[static_cast<unsigned>(dp->op)]
 #else
@@ -175,21 +177,21 @@ uint64_t Cpu::run_block(uint64_t n) {
 #endif
 
 // Fetch, decode (or find in its slot) and dispatch the instruction at lpc.
-#define C2W_NEXT()                                                                       \
-  do {                                                                                   \
-    if (n == 0) goto out;                                                                \
-    --n;                                                                                 \
-    if ((lpc & ~uint64_t{0xfff}) != fpage || (lpc & 0xfff) > 0xffc || !fslots)           \
-      goto fetch_slow_path;                                                              \
-    std::memcpy(&raw, fhost + (lpc & 0xfff), 4);                                         \
-    Slot* s_ = fslots + ((lpc & 0xfff) >> 1);                                            \
-    if (s_->raw != raw) {                                                                \
-      s_->raw = raw;                                                                     \
-      s_->insn = decode(raw);                                                            \
-    }                                                                                    \
-    dp = &s_->insn;                                                                      \
-    a = x[dp->rs1], b = x[dp->rs2], imm = dp->imm, uimm = static_cast<uint64_t>(imm);    \
-    C2W_JUMP();                                                                          \
+#define C2W_NEXT()                                                                    \
+  do {                                                                                \
+    if (n == 0) goto out;                                                             \
+    --n;                                                                              \
+    if ((lpc & ~uint64_t{0xfff}) != fpage || (lpc & 0xfff) > 0xffc || !fslots)        \
+      goto fetch_slow_path;                                                           \
+    std::memcpy(&raw, fhost + (lpc & 0xfff), 4);                                      \
+    Slot* s_ = fslots + ((lpc & 0xfff) >> 1);                                         \
+    if (s_->raw != raw) {                                                             \
+      s_->raw = raw;                                                                  \
+      s_->insn = decode(raw);                                                         \
+    }                                                                                 \
+    dp = &s_->insn;                                                                   \
+    a = x[dp->rs1], b = x[dp->rs2], imm = dp->imm, uimm = static_cast<uint64_t>(imm); \
+    C2W_JUMP();                                                                       \
   } while (0)
 
   C2W_NEXT();
@@ -217,6 +219,8 @@ fetch_slow_path:
   a = x[dp->rs1], b = x[dp->rs2], imm = dp->imm, uimm = static_cast<uint64_t>(imm);
   C2W_JUMP();
 
+  // The handler labels are macros that clang-format cannot see as labels.
+  // clang-format off
 #if !C2W_RV64_THREADED
 dispatch:
   switch (dp->op) {
@@ -345,6 +349,7 @@ dispatch:
       if (dp->op >= Op::kFlw && dp->op < Op::kCount) goto fp;
       goto slow;
   }
+  // clang-format on
 
 write_rd:
   x[dp->rd] = r;

@@ -316,43 +316,65 @@ TEST_F(Riscv64Fp, HostArithmeticMatchesSoftfp) {
       insn = fmadd_family(k, fmt, 4, 1, 2, 3, rm);
       want = sf::fma(f, a, b, c, k >= 2, k == 1 || k == 3, srm, &fl);
     }
-    if (fmt == S) a = box(static_cast<uint32_t>(a)), b = box(static_cast<uint32_t>(b)),
-                  c = box(static_cast<uint32_t>(c)), want = box(static_cast<uint32_t>(want));
+    if (fmt == S)
+      a = box(static_cast<uint32_t>(a)), b = box(static_cast<uint32_t>(b)),
+      c = box(static_cast<uint32_t>(c)), want = box(static_cast<uint32_t>(want));
     cpu.f[1] = a, cpu.f[2] = b, cpu.f[3] = c;
     cpu.frm = 0, cpu.fflags = start;
     ASSERT_EQ(run_code({insn}), rv::kBreakpoint);
     ASSERT_EQ(cpu.f[4], want) << "insn " << std::hex << insn << " a " << a << " b " << b << " c "
                               << c << " rm " << rm;
-    ASSERT_EQ(cpu.fflags, start | fl) << "insn " << std::hex << insn << " a " << a << " b " << b
-                                      << " c " << c << " rm " << rm;
+    ASSERT_EQ(cpu.fflags, start | fl)
+        << "insn " << std::hex << insn << " a " << a << " b " << b << " c " << c << " rm " << rm;
     ++checked;
   }
   // Conversions: integer -> double (exact below 2^53, rounded above) and truncating
   // double -> integer around the limits of the host path.
-  const uint64_t ints[] = {0, 1, ~uint64_t{0}, uint64_t{1} << 53, (uint64_t{1} << 53) + 1,
-                           0 - (uint64_t{1} << 53) - 1, 0x7fffffffffffffff, 0x8000000000000000,
-                           0x80000000, 0xffffffff7fffffff, 12345678901234567};
+  const uint64_t ints[] = {0,
+                           1,
+                           ~uint64_t{0},
+                           uint64_t{1} << 53,
+                           (uint64_t{1} << 53) + 1,
+                           0 - (uint64_t{1} << 53) - 1,
+                           0x7fffffffffffffff,
+                           0x8000000000000000,
+                           0x80000000,
+                           0xffffffff7fffffff,
+                           12345678901234567};
   for (uint64_t v : ints) {
     for (int kind : {0, 2}) {  // fcvt.d.w, fcvt.d.l
       uint8_t fl = 0;
-      const uint64_t src = kind == 0 ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v))) : v;
+      const uint64_t src =
+          kind == 0 ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v))) : v;
       const uint64_t want = sf::from_int(sf::kF64, src, true, sf::kRne, &fl);
       const Result r = run1(fp(kFcvtFromInt, Dp, 4, 5, kind, RNE), 0, 0, 0, v);
       EXPECT_EQ(r.f, want) << std::hex << v;
       EXPECT_EQ(r.flags, fl) << std::hex << v;
     }
   }
-  const uint64_t doubles[] = {0, 0x8000000000000000, kOne, 0xbfe0000000000000, 0x3fe8000000000000,
-                              0x43dfffffffffffff, 0x43e0000000000000, 0xc3e0000000000000,
-                              0x41dfffffffc00000, 0x41e0000000000000, 0xc1e0000000000000,
-                              0xc1e0000000200000, 0x41dfffffffe00000, 0x0000000000000001,
-                              0x7ff0000000000000, 0x7ff8000000000000, 0x4330000000000001};
+  const uint64_t doubles[] = {0,
+                              0x8000000000000000,
+                              kOne,
+                              0xbfe0000000000000,
+                              0x3fe8000000000000,
+                              0x43dfffffffffffff,
+                              0x43e0000000000000,
+                              0xc3e0000000000000,
+                              0x41dfffffffc00000,
+                              0x41e0000000000000,
+                              0xc1e0000000000000,
+                              0xc1e0000000200000,
+                              0x41dfffffffe00000,
+                              0x0000000000000001,
+                              0x7ff0000000000000,
+                              0x7ff8000000000000,
+                              0x4330000000000001};
   for (uint64_t v : doubles) {
     for (int kind : {0, 2}) {  // fcvt.w.d, fcvt.l.d
       for (int rm : {RTZ, RNE}) {
         uint8_t fl = 0;
-        const uint64_t want = sf::to_int(sf::kF64, v, kind == 0 ? 32 : 64, true,
-                                         static_cast<sf::Rm>(rm), &fl);
+        const uint64_t want =
+            sf::to_int(sf::kF64, v, kind == 0 ? 32 : 64, true, static_cast<sf::Rm>(rm), &fl);
         const Result r = to_int(Dp, kind, v, rm);
         EXPECT_EQ(r.x, want) << std::hex << v;
         EXPECT_EQ(r.flags, fl) << std::hex << v;
