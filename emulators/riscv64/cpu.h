@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 
 #include "emulators/riscv64/bus.h"
 #include "emulators/riscv64/decode.h"
@@ -58,8 +60,8 @@ inline constexpr uint64_t kSIE = 1 << 1, kMIE = 1 << 3, kSPIE = 1 << 5, kMPIE = 
                           kSD = uint64_t{1} << 63;
 }
 
-// About 140 KiB (TLBs and decode cache): allocate it statically or on the heap, never on a
-// wasm32 stack (64 KiB by default).
+// About 80 KiB (TLBs) plus a 4 MiB heap block of decoded instructions: allocate it statically or on
+// the heap, never on a wasm32 stack (64 KiB by default).
 class Cpu {
  public:
   // `clock` returns the platform timer (mtime / the `time` CSR) in ticks of timebase_hz.
@@ -133,17 +135,20 @@ class Cpu {
   };
   static constexpr uint64_t kNoTag = ~uint64_t{0};
   static constexpr unsigned kTlbSize = 256;
-  struct DecodeEntry {
+  // A decoded instruction and the raw bits it was decoded from (see run_block()).
+  struct Slot {
     uint32_t raw;
     Insn insn;
   };
-  static constexpr unsigned kDecodeSize = 4096;
+  // Slots for 2^bits 2-byte code locations: 4 MiB of slots cover 512 KiB of physical memory
+  // before two code pages share slots.
+  static constexpr unsigned kSlotBitsMax = 18, kSlotBitsMin = 11;
 
   // cpu_run.cc
+  uint64_t run_block(uint64_t n);
   bool execute(const Insn& d, uint64_t pc0);
   bool exec_amo(const Insn& d);
   bool fetch_slow(uint64_t pc0, uint32_t* raw);
-  const Insn& decode_cached(uint32_t raw);
 
   // cpu_csr.cc
   void trap(uint64_t cause, uint64_t tval, bool interrupt = false);
@@ -174,6 +179,7 @@ class Cpu {
 
   // cpu_fp.cc
   bool exec_fp(const Insn& d);
+  bool exec_fp_host(const Insn& d, unsigned rm);
   bool fp_enabled() const { return (mstatus & mstatus::kFS) != 0; }
   void fp_dirty() { mstatus |= mstatus::kFS; }
 
@@ -187,13 +193,18 @@ class Cpu {
   Priv data_priv_ = Priv::kMachine;  // effective privilege for loads/stores (MPRV)
   uint64_t fetch_page_ = kNoTag;     // virtual page the cached fetch pointer belongs to
   uint8_t* fetch_host_ = nullptr;
+  Slot* fetch_slots_ = nullptr;  // the slots of the physical page of fetch_page_
   // [U, S, S with SUM, M][read, write, exec]: SUM picks a TLB instead of flushing one, because
   // Linux toggles it around every user copy.
   TlbEntry tlb_[4][3][kTlbSize];
   unsigned data_tlb_ = 3;  // index for loads/stores (follows priv, MPRV/MPP and SUM)
   unsigned exec_tlb_ = 3;  // index for fetches (follows priv)
   uint32_t cur_raw_ = 0;   // bits of the instruction being executed (tval of illegal insns)
-  DecodeEntry dcache_[kDecodeSize];
+  struct FreeSlots {
+    void operator()(Slot* p) const { std::free(p); }
+  };
+  std::unique_ptr<Slot, FreeSlots> slots_;  // indexed by (physical address >> 1) & slot_mask_
+  uint64_t slot_mask_ = 0;
 };
 
 }  // namespace c2w::rv64

@@ -1,5 +1,7 @@
 // The interpreter loop and the integer, atomic and system instructions.
+#include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "emulators/riscv64/cpu.h"
 #include "emulators/riscv64/cpu_access.h"
@@ -18,25 +20,20 @@ uint64_t sext32(uint64_t v) {
 }  // namespace
 
 Cpu::Cpu(Bus& bus, Clock clock, void* clock_ctx) : bus_(bus), clock_(clock), clock_ctx_(clock_ctx) {
-  for (DecodeEntry& e : dcache_) e = {0, decode(0)};
+  // All-zero slots (calloc: pages the host maps lazily, no start-up cost) say raw 0 decodes
+  // to Illegal, which is true (c.unimp); their zero len is never used, since an illegal
+  // instruction traps.
+  static_assert(static_cast<unsigned>(Op::kIllegal) == 0);
+  for (unsigned bits = kSlotBitsMax; bits >= kSlotBitsMin && !slots_; --bits) {
+    slots_.reset(static_cast<Slot*>(std::calloc(size_t{1} << bits, sizeof(Slot))));
+    slot_mask_ = (uint64_t{1} << bits) - 1;
+  }
   flush_caches();
 }
 
 void Cpu::flush_caches() {
   flush_tlb();
   after_mode_change();
-}
-
-const Insn& Cpu::decode_cached(uint32_t raw) {
-  if ((raw & 3) != 3) raw &= 0xffff;
-  // Keyed by the instruction bits themselves, so stores to code need no invalidation.
-  DecodeEntry& e = dcache_[(raw * 0x9E3779B1u) >> (32 - 12)];
-  static_assert(kDecodeSize == 1u << 12);
-  if (e.raw != raw) {
-    e.raw = raw;
-    e.insn = decode(raw);
-  }
-  return e.insn;
 }
 
 bool Cpu::fetch_slow(uint64_t pc0, uint32_t* raw) {
@@ -48,6 +45,7 @@ bool Cpu::fetch_slow(uint64_t pc0, uint32_t* raw) {
   const uint64_t off = pc0 & 0xfff;
   fetch_page_ = pc0 & ~uint64_t{0xfff};
   fetch_host_ = host;
+  fetch_slots_ = slots_ ? slots_.get() + ((e->ppage >> 1) & slot_mask_) : nullptr;
   uint16_t lo;
   std::memcpy(&lo, host + off, 2);
   if (off != 0xffe || (lo & 3) != 3) {
@@ -92,23 +90,316 @@ Exit Cpu::run(uint64_t max_instructions) {
     uint64_t n = budget < kBlock ? budget : kBlock;
     budget -= n;
     end_block_ = false;
-    while (n != 0 && !end_block_) {
-      --n;
-      ++cycle;
-      const uint64_t pc0 = pc;
-      cur_pc_ = pc0;
-      uint32_t raw;
-      if ((pc0 & ~uint64_t{0xfff}) == fetch_page_ && (pc0 & 0xfff) <= 0xffc) {
-        std::memcpy(&raw, fetch_host_ + (pc0 & 0xfff), 4);
-      } else if (!fetch_slow(pc0, &raw)) {
-        continue;
-      }
-      cur_raw_ = (raw & 3) == 3 ? raw : raw & 0xffff;
-      if (execute(decode_cached(raw), pc0)) ++instret;
-    }
-    budget += n;
+    budget += run_block(n);
   }
 }
+
+// The inner loop: up to n instructions, or fewer when something ends the block (a trap, a CSR
+// write, xRET, WFI, a device raising a line); returns how many of the n were not used.
+//
+// Instructions are decoded once per physical code location: slots_ holds the decoded form of
+// the instruction at each 2-byte offset of a window of physical memory, tagged with the raw bits
+// it was decoded from. A fetch compares the raw bits at pc with the slot's, so a slot can never
+// be stale, whoever wrote the code (a store, a device's DMA, a snapshot restore) and without any
+// fence.i; pages that share a slot only cost a decode. The hot instructions (ALU, branches,
+// jumps, loads and stores that hit the TLB) run right here with pc in a local; everything else
+// goes through execute() with the architectural state in its fields, exactly as before.
+//
+// cycle and instret are kept as counts in locals and written back before anything that can
+// read or write them (execute(): CSR instructions) and at the end of the block, with the values
+// the one-instruction-at-a-time model gives: cycle counts every attempted instruction, instret
+// those that retired.
+// Dispatch: natively (GCC, clang) each handler ends with its own copy of fetch-decode-jump
+// through a table of label addresses, so the host's branch predictor sees one indirect jump per
+// handler instead of one for all; elsewhere (wasm, where an indirect goto would become a switch
+// anyway) a plain switch. The handlers are the same code either way.
+#if defined(__GNUC__) && !defined(__wasm__)
+#define C2W_RV64_THREADED 1
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"  // labels as values
+#else
+#define C2W_RV64_THREADED 0
+#endif
+
+#if C2W_RV64_THREADED
+namespace {
+struct DispatchTable {
+  struct Entry {
+    Op op;
+    const void* label;
+  };
+  DispatchTable(const void* fallback, std::initializer_list<Entry> entries) {
+    for (const void*& t : at) t = fallback;
+    for (const Entry& e : entries) at[static_cast<unsigned>(e.op)] = e.label;
+  }
+  const void* at[256];
+};
+}  // namespace
+#endif
+
+uint64_t Cpu::run_block(uint64_t n) {
+  uint64_t lpc = pc;
+  uint64_t mark = n;  // n at the last write-back of cycle and instret
+  uint64_t lost = 0;  // attempted since then but not retired (traps)
+  uint64_t fpage = fetch_page_;
+  uint8_t* fhost = fetch_host_;
+  Slot* fslots = fetch_slots_;
+  Insn tmp;
+  const Insn* dp;
+  uint32_t raw;
+  uint64_t a, b, uimm, r;
+  int64_t imm;
+
+#if C2W_RV64_THREADED
+  // Initialized once, thread-safely (a function-local static), from the label addresses.
+  // clang-format off
+#define C2W_SET(name) {Op::k##name, &&op_##name},
+  static const DispatchTable table(
+      &&op_default,
+      {C2W_SET(Lui) C2W_SET(Auipc) C2W_SET(Jal) C2W_SET(Jalr)
+       C2W_SET(Beq) C2W_SET(Bne) C2W_SET(Blt) C2W_SET(Bge) C2W_SET(Bltu) C2W_SET(Bgeu)
+       C2W_SET(Lb) C2W_SET(Lh) C2W_SET(Lw) C2W_SET(Ld) C2W_SET(Lbu) C2W_SET(Lhu) C2W_SET(Lwu)
+       C2W_SET(Sb) C2W_SET(Sh) C2W_SET(Sw) C2W_SET(Sd)
+       C2W_SET(Addi) C2W_SET(Slti) C2W_SET(Sltiu) C2W_SET(Xori) C2W_SET(Ori) C2W_SET(Andi)
+       C2W_SET(Slli) C2W_SET(Srli) C2W_SET(Srai)
+       C2W_SET(Add) C2W_SET(Sub) C2W_SET(Sll) C2W_SET(Slt) C2W_SET(Sltu) C2W_SET(Xor)
+       C2W_SET(Srl) C2W_SET(Sra) C2W_SET(Or) C2W_SET(And)
+       C2W_SET(Addiw) C2W_SET(Slliw) C2W_SET(Srliw) C2W_SET(Sraiw) C2W_SET(Addw) C2W_SET(Subw)
+       C2W_SET(Sllw) C2W_SET(Srlw) C2W_SET(Sraw) C2W_SET(Mul) C2W_SET(Mulw) C2W_SET(Fld)
+       C2W_SET(Fsd)});
+#undef C2W_SET
+  // clang-format on
+#define C2W_OP(name) op_##name
+#define C2W_JUMP() goto* table.at[static_cast<unsigned>(dp->op)]
+#else
+#define C2W_OP(name) case Op::k##name
+#define C2W_JUMP() goto dispatch
+#endif
+
+// Fetch, decode (or find in its slot) and dispatch the instruction at lpc.
+#define C2W_NEXT()                                                                    \
+  do {                                                                                \
+    if (n == 0) goto out;                                                             \
+    --n;                                                                              \
+    if ((lpc & ~uint64_t{0xfff}) != fpage || (lpc & 0xfff) > 0xffc || !fslots)        \
+      goto fetch_slow_path;                                                           \
+    std::memcpy(&raw, fhost + (lpc & 0xfff), 4);                                      \
+    Slot* s_ = fslots + ((lpc & 0xfff) >> 1);                                         \
+    if (s_->raw != raw) {                                                             \
+      s_->raw = raw;                                                                  \
+      s_->insn = decode(raw);                                                         \
+    }                                                                                 \
+    dp = &s_->insn;                                                                   \
+    a = x[dp->rs1], b = x[dp->rs2], imm = dp->imm, uimm = static_cast<uint64_t>(imm); \
+    C2W_JUMP();                                                                       \
+  } while (0)
+
+  C2W_NEXT();
+
+fetch_slow_path:
+  pc = lpc;
+  cur_pc_ = lpc;
+  if (!fetch_slow(lpc, &raw)) {
+    ++lost;
+    lpc = pc;
+    goto out;  // the trap ended the block
+  }
+  fpage = fetch_page_, fhost = fetch_host_, fslots = fetch_slots_;
+  if ((lpc & 0xfff) <= 0xffc && fslots) {
+    Slot* s = fslots + ((lpc & 0xfff) >> 1);
+    if (s->raw != raw) {
+      s->raw = raw;
+      s->insn = decode(raw);
+    }
+    dp = &s->insn;
+  } else {
+    tmp = decode(raw);  // the last two bytes of a page: not worth a slot
+    dp = &tmp;
+  }
+  a = x[dp->rs1], b = x[dp->rs2], imm = dp->imm, uimm = static_cast<uint64_t>(imm);
+  C2W_JUMP();
+
+  // The handler labels are macros that clang-format cannot see as labels.
+  // clang-format off
+#if !C2W_RV64_THREADED
+dispatch:
+  switch (dp->op) {
+#else
+  {
+#endif
+    C2W_OP(Lui):
+      r = uimm;
+      goto write_rd;
+    C2W_OP(Auipc):
+      r = lpc + uimm;
+      goto write_rd;
+    C2W_OP(Jal):
+      x[dp->rd] = lpc + dp->len;
+      x[0] = 0;
+      lpc += uimm;
+      C2W_NEXT();
+    C2W_OP(Jalr):
+      x[dp->rd] = lpc + dp->len;
+      x[0] = 0;
+      lpc = (a + uimm) & ~uint64_t{1};
+      C2W_NEXT();
+#define C2W_BRANCH(OP, COND)        \
+  C2W_OP(OP):                       \
+    lpc += (COND) ? uimm : dp->len; \
+    C2W_NEXT();
+    C2W_BRANCH(Beq, a == b)
+    C2W_BRANCH(Bne, a != b)
+    C2W_BRANCH(Blt, static_cast<int64_t>(a) < static_cast<int64_t>(b))
+    C2W_BRANCH(Bge, static_cast<int64_t>(a) >= static_cast<int64_t>(b))
+    C2W_BRANCH(Bltu, a < b)
+    C2W_BRANCH(Bgeu, a >= b)
+#undef C2W_BRANCH
+    // Loads and stores that hit the TLB on a RAM page, aligned: one compare checks the page
+    // and the alignment. Anything else takes execute()'s full path.
+#define C2W_LOAD(OP, T, U)                                                        \
+  C2W_OP(OP) : {                                                                  \
+    const uint64_t va = a + uimm;                                                 \
+    const TlbEntry& e = tlb_[data_tlb_][kRead][(va >> 12) % kTlbSize];            \
+    if ((va & ~uint64_t{0xfff - (sizeof(T) - 1)}) != e.tag || !e.host) goto slow; \
+    T v;                                                                          \
+    std::memcpy(&v, e.host + (va & 0xfff), sizeof(T));                            \
+    r = static_cast<uint64_t>(static_cast<U>(v));                                 \
+    goto write_rd;                                                                \
+  }
+    C2W_LOAD(Lb, int8_t, int64_t)
+    C2W_LOAD(Lh, int16_t, int64_t)
+    C2W_LOAD(Lw, int32_t, int64_t)
+    C2W_LOAD(Ld, uint64_t, uint64_t)
+    C2W_LOAD(Lbu, uint8_t, uint64_t)
+    C2W_LOAD(Lhu, uint16_t, uint64_t)
+    C2W_LOAD(Lwu, uint32_t, uint64_t)
+#undef C2W_LOAD
+#define C2W_STORE(OP, T)                                                          \
+  C2W_OP(OP) : {                                                                  \
+    const uint64_t va = a + uimm;                                                 \
+    const TlbEntry& e = tlb_[data_tlb_][kWrite][(va >> 12) % kTlbSize];           \
+    if ((va & ~uint64_t{0xfff - (sizeof(T) - 1)}) != e.tag || !e.host) goto slow; \
+    const T v = static_cast<T>(b);                                                \
+    std::memcpy(e.host + (va & 0xfff), &v, sizeof(T));                            \
+    lpc += dp->len;                                                               \
+    C2W_NEXT();                                                                   \
+  }
+    C2W_STORE(Sb, uint8_t)
+    C2W_STORE(Sh, uint16_t)
+    C2W_STORE(Sw, uint32_t)
+    C2W_STORE(Sd, uint64_t)
+#undef C2W_STORE
+#define C2W_ALU(OP, EXPR) \
+  C2W_OP(OP) :            \
+    r = (EXPR);           \
+    goto write_rd;
+    C2W_ALU(Addi, a + uimm)
+    C2W_ALU(Slti, static_cast<int64_t>(a) < imm)
+    C2W_ALU(Sltiu, a < uimm)
+    C2W_ALU(Xori, a ^ uimm)
+    C2W_ALU(Ori, a | uimm)
+    C2W_ALU(Andi, a & uimm)
+    C2W_ALU(Slli, a << imm)
+    C2W_ALU(Srli, a >> imm)
+    C2W_ALU(Srai, static_cast<uint64_t>(static_cast<int64_t>(a) >> imm))
+    C2W_ALU(Add, a + b)
+    C2W_ALU(Sub, a - b)
+    C2W_ALU(Sll, a << (b & 63))
+    C2W_ALU(Slt, static_cast<int64_t>(a) < static_cast<int64_t>(b))
+    C2W_ALU(Sltu, a < b)
+    C2W_ALU(Xor, a ^ b)
+    C2W_ALU(Srl, a >> (b & 63))
+    C2W_ALU(Sra, static_cast<uint64_t>(static_cast<int64_t>(a) >> (b & 63)))
+    C2W_ALU(Or, a | b)
+    C2W_ALU(And, a & b)
+    C2W_ALU(Addiw, sext32(a + uimm))
+    C2W_ALU(Slliw, sext32(static_cast<uint32_t>(a) << imm))
+    C2W_ALU(Srliw, sext32(static_cast<uint32_t>(a) >> imm))
+    C2W_ALU(Sraiw, sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> imm)))
+    C2W_ALU(Addw, sext32(a + b))
+    C2W_ALU(Subw, sext32(a - b))
+    C2W_ALU(Sllw, sext32(static_cast<uint32_t>(a) << (b & 31)))
+    C2W_ALU(Srlw, sext32(static_cast<uint32_t>(a) >> (b & 31)))
+    C2W_ALU(Sraw, sext32(static_cast<uint32_t>(static_cast<int32_t>(a) >> (b & 31))))
+    C2W_ALU(Mul, a * b)
+    C2W_ALU(Mulw, sext32(a * b))
+#undef C2W_ALU
+    C2W_OP(Fld) : {
+      const uint64_t va = a + uimm;
+      const TlbEntry& e = tlb_[data_tlb_][kRead][(va >> 12) % kTlbSize];
+      if ((va & ~uint64_t{0xff8}) != e.tag || !e.host || !fp_enabled()) goto fp;
+      std::memcpy(&f[dp->rd], e.host + (va & 0xfff), 8);
+      fp_dirty();
+      lpc += dp->len;
+      C2W_NEXT();
+    }
+    C2W_OP(Fsd) : {
+      const uint64_t va = a + uimm;
+      const TlbEntry& e = tlb_[data_tlb_][kWrite][(va >> 12) % kTlbSize];
+      if ((va & ~uint64_t{0xff8}) != e.tag || !e.host || !fp_enabled()) goto fp;
+      std::memcpy(e.host + (va & 0xfff), &f[dp->rs2], 8);
+      lpc += dp->len;
+      C2W_NEXT();
+    }
+#if C2W_RV64_THREADED
+  op_default:
+#else
+    default:
+#endif
+      if (dp->op >= Op::kFlw && dp->op < Op::kCount) goto fp;
+      goto slow;
+  }
+  // clang-format on
+
+write_rd:
+  x[dp->rd] = r;
+  x[0] = 0;
+  lpc += dp->len;
+  C2W_NEXT();
+
+fp:
+  // F and D: they neither read nor write cycle or instret.
+  pc = lpc;
+  cur_pc_ = lpc;
+  cur_raw_ = (raw & 3) == 3 ? raw : raw & 0xffff;
+  if (exec_fp(*dp)) {
+    lpc += dp->len;
+  } else {
+    ++lost;
+    lpc = pc;
+  }
+  if (end_block_) goto out;
+  C2W_NEXT();
+
+slow:
+  // The full path: architectural state in the fields, counters exact.
+  pc = lpc;
+  cur_pc_ = lpc;
+  cur_raw_ = (raw & 3) == 3 ? raw : raw & 0xffff;
+  cycle += mark - n;
+  instret += mark - n - 1 - lost;  // not the current instruction yet
+  mark = n;
+  lost = 0;
+  if (execute(*dp, lpc)) ++instret;
+  lpc = pc;
+  fpage = fetch_page_, fhost = fetch_host_, fslots = fetch_slots_;
+  if (end_block_) goto out;
+  C2W_NEXT();
+
+out:
+  pc = lpc;
+  cycle += mark - n;
+  instret += mark - n - lost;
+  return n;
+#undef C2W_NEXT
+#undef C2W_JUMP
+#undef C2W_OP
+}
+
+#if C2W_RV64_THREADED
+#pragma GCC diagnostic pop
+#endif
+#undef C2W_RV64_THREADED
 
 bool Cpu::execute(const Insn& d, uint64_t pc0) {
   const uint64_t a = x[d.rs1], b = x[d.rs2];
@@ -387,7 +678,28 @@ bool Cpu::execute(const Insn& d, uint64_t pc0) {
         if (d.op == Op::kCsrrs || d.op == Op::kCsrrsi) v = old | src;
         if (d.op == Op::kCsrrc || d.op == Op::kCsrrci) v = old & ~src;
         if (!csr_write(csr, v)) return illegal();
-        end_block_ = true;
+        // A write may enable an interrupt or change translation: end the block so run()
+        // checks (mode and translation changes also end it from inside csr_write). Not for
+        // the scratch, trap-value and FP-status registers a trap handler writes on every
+        // entry, which change neither.
+        switch (csr) {
+          case 0x001:  // fflags
+          case 0x002:  // frm
+          case 0x003:  // fcsr
+          case 0x105:  // stvec
+          case 0x140:  // sscratch
+          case 0x141:  // sepc
+          case 0x142:  // scause
+          case 0x143:  // stval
+          case 0x305:  // mtvec
+          case 0x340:  // mscratch
+          case 0x341:  // mepc
+          case 0x342:  // mcause
+          case 0x343:  // mtval
+            break;
+          default:
+            end_block_ = true;
+        }
       }
       r = old;
       break;

@@ -2,6 +2,9 @@
 // rounding mode, fmin/fmax signed zeros and NaN rules, exact fflags, fused multiply-add with one
 // rounding, fclass and the FS state field. Values are worked out by hand from IEEE 754 and the
 // RISC-V spec (qemu agreement is the differential test's job).
+#include <iterator>
+
+#include "emulators/riscv64/softfp.h"
 #include "tests/unit/riscv64_machine.h"
 
 namespace rv64test {
@@ -235,6 +238,150 @@ TEST_F(Riscv64Fp, FusedMultiplyAddRoundsOnce) {
   // Single precision: 1.5 * 1.5 + 0.25 = 2.5 exactly.
   r = run1(fmadd_family(0, S, 4, 1, 2, 3, RNE), box(0x3fc00000), box(0x3fc00000), box(0x3e800000));
   EXPECT_EQ(r.f, box(0x40200000));
+}
+
+// The core computes some operations with host float/double when that provably gives softfp's
+// bits and flags (RNE, tame operands, NX already set; exact conversions). Every result here
+// must equal softfp's, with fflags starting clear and starting at NX, in several rounding modes
+// and across the edges of the host path (exponent limits, zeros, subnormals, NaN, infinity).
+TEST_F(Riscv64Fp, HostArithmeticMatchesSoftfp) {
+  namespace sf = c2w::rv64::softfp;
+  uint64_t seed = 12345;
+  auto rnd = [&] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return seed ^ (seed >> 29);
+  };
+  auto d_with_exp = [&](int e) {  // a random double with unbiased exponent e
+    return (rnd() & 0x800fffffffffffffull) | static_cast<uint64_t>(1023 + e) << 52;
+  };
+  auto s_with_exp = [&](int e) {
+    return (rnd() & 0x807fffffull) | static_cast<uint64_t>(127 + e) << 23;
+  };
+  const int d_exps[] = {0, 1, -1, 5, -7, 299, 300, 301, -299, -300, -301, 600, -600, 1023, -1022};
+  const int s_exps[] = {0, 1, -1, 5, -7, 29, 30, 31, -29, -30, -31, 60, -60, 127, -126};
+  auto d_operand = [&]() -> uint64_t {
+    switch (rnd() % 10) {
+      case 0:
+        return (rnd() & 1) << 63;  // signed zero
+      case 1:
+        return (rnd() & 0x800fffffffffffffull);  // subnormal
+      case 2:
+        return 0x7ff0000000000000 | (rnd() % 3 == 0 ? rnd() & 0xfffffffffffffull : 0);
+      default:
+        return d_with_exp(d_exps[rnd() % std::size(d_exps)]);
+    }
+  };
+  auto s_operand = [&]() -> uint64_t {
+    switch (rnd() % 10) {
+      case 0:
+        return (rnd() & 1) << 31;
+      case 1:
+        return rnd() & 0x807fffffull;
+      case 2:
+        return 0x7f800000 | (rnd() % 3 == 0 ? rnd() & 0x7fffffull : 0);
+      default:
+        return s_with_exp(s_exps[rnd() % std::size(s_exps)]);
+    }
+  };
+  const int rms[] = {RNE, DYN, RTZ, RUP};
+  int checked = 0;
+  for (int i = 0; i < 6000; ++i) {
+    const int fmt = i % 2 == 0 ? Dp : S;
+    const sf::Format f = fmt == Dp ? sf::kF64 : sf::kF32;
+    uint64_t a = fmt == Dp ? d_operand() : s_operand();
+    uint64_t b = fmt == Dp ? d_operand() : s_operand();
+    uint64_t c = fmt == Dp ? d_operand() : s_operand();
+    if (rnd() % 4 == 0) c = fmt == Dp ? d_with_exp(-40) : s_with_exp(-8);  // near cancellation
+    if (rnd() % 8 == 0) b = a;
+    const int rm = rms[rnd() % std::size(rms)];
+    const uint8_t start = rnd() % 3 == 0 ? 0 : static_cast<uint8_t>(NX);
+    const int which = static_cast<int>(rnd() % 9);
+    const sf::Rm srm = static_cast<sf::Rm>(rm == DYN ? RNE : rm);
+    uint8_t fl = 0;
+    uint64_t want;
+    uint32_t insn;
+    if (which < 4) {
+      static constexpr uint32_t f5[4] = {kFadd, kFsub, kFmul, kFdiv};
+      insn = fp(f5[which], fmt, 4, 1, 2, rm);
+      want = which == 0   ? sf::add(f, a, b, srm, &fl)
+             : which == 1 ? sf::sub(f, a, b, srm, &fl)
+             : which == 2 ? sf::mul(f, a, b, srm, &fl)
+                          : sf::div(f, a, b, srm, &fl);
+    } else if (which == 4) {
+      if (rnd() % 2) a &= fmt == Dp ? ~(uint64_t{1} << 63) : ~uint64_t{0x80000000};
+      insn = fp(kFsqrt, fmt, 4, 1, 0, rm);
+      want = sf::sqrt(f, a, srm, &fl);
+    } else {
+      const int k = which - 5;
+      insn = fmadd_family(k, fmt, 4, 1, 2, 3, rm);
+      want = sf::fma(f, a, b, c, k >= 2, k == 1 || k == 3, srm, &fl);
+    }
+    if (fmt == S)
+      a = box(static_cast<uint32_t>(a)), b = box(static_cast<uint32_t>(b)),
+      c = box(static_cast<uint32_t>(c)), want = box(static_cast<uint32_t>(want));
+    cpu.f[1] = a, cpu.f[2] = b, cpu.f[3] = c;
+    cpu.frm = 0, cpu.fflags = start;
+    ASSERT_EQ(run_code({insn}), rv::kBreakpoint);
+    ASSERT_EQ(cpu.f[4], want) << "insn " << std::hex << insn << " a " << a << " b " << b << " c "
+                              << c << " rm " << rm;
+    ASSERT_EQ(cpu.fflags, start | fl)
+        << "insn " << std::hex << insn << " a " << a << " b " << b << " c " << c << " rm " << rm;
+    ++checked;
+  }
+  // Conversions: integer -> double (exact below 2^53, rounded above) and truncating
+  // double -> integer around the limits of the host path.
+  const uint64_t ints[] = {0,
+                           1,
+                           ~uint64_t{0},
+                           uint64_t{1} << 53,
+                           (uint64_t{1} << 53) + 1,
+                           0 - (uint64_t{1} << 53) - 1,
+                           0x7fffffffffffffff,
+                           0x8000000000000000,
+                           0x80000000,
+                           0xffffffff7fffffff,
+                           12345678901234567};
+  for (uint64_t v : ints) {
+    for (int kind : {0, 2}) {  // fcvt.d.w, fcvt.d.l
+      uint8_t fl = 0;
+      const uint64_t src =
+          kind == 0 ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v))) : v;
+      const uint64_t want = sf::from_int(sf::kF64, src, true, sf::kRne, &fl);
+      const Result r = run1(fp(kFcvtFromInt, Dp, 4, 5, kind, RNE), 0, 0, 0, v);
+      EXPECT_EQ(r.f, want) << std::hex << v;
+      EXPECT_EQ(r.flags, fl) << std::hex << v;
+    }
+  }
+  const uint64_t doubles[] = {0,
+                              0x8000000000000000,
+                              kOne,
+                              0xbfe0000000000000,
+                              0x3fe8000000000000,
+                              0x43dfffffffffffff,
+                              0x43e0000000000000,
+                              0xc3e0000000000000,
+                              0x41dfffffffc00000,
+                              0x41e0000000000000,
+                              0xc1e0000000000000,
+                              0xc1e0000000200000,
+                              0x41dfffffffe00000,
+                              0x0000000000000001,
+                              0x7ff0000000000000,
+                              0x7ff8000000000000,
+                              0x4330000000000001};
+  for (uint64_t v : doubles) {
+    for (int kind : {0, 2}) {  // fcvt.w.d, fcvt.l.d
+      for (int rm : {RTZ, RNE}) {
+        uint8_t fl = 0;
+        const uint64_t want =
+            sf::to_int(sf::kF64, v, kind == 0 ? 32 : 64, true, static_cast<sf::Rm>(rm), &fl);
+        const Result r = to_int(Dp, kind, v, rm);
+        EXPECT_EQ(r.x, want) << std::hex << v;
+        EXPECT_EQ(r.flags, fl) << std::hex << v;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 6000);
 }
 
 TEST_F(Riscv64Fp, FclassCoversEveryClass) {
