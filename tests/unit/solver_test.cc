@@ -22,11 +22,17 @@ using solver::OpContext;
 struct SourceOp : solver::OpImpl {
   std::atomic<int> runs{0};
   std::string suffix = "";
-  std::atomic<bool> slow_saw_cancel{false};
+  std::atomic<bool> slow_started{false}, slow_saw_cancel{false};
   cache::Record run(const v1::Op& op, OpContext& ctx) override {
     ++runs;
-    if (op.local().name() == "fail") throw Error("fetch failed");
+    if (op.local().name() == "fail") {  // fails once "slow" is under way, like a bad fetch
+      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!slow_started && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      throw Error("fetch failed");
+    }
     if (op.local().name() == "slow") {  // like a kernel build: minutes unless stopped
+      slow_started = true;
       const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       while (!ctx.cancel.cancelled() && std::chrono::steady_clock::now() < end)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
