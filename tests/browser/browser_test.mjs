@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The browser target end to end, in a real headless Chromium (Debian's) driven by playwright-core:
-// `c2w --to-browser` on the busybox fixture (and a recipe with PACK ... TARGET browser), served
+// `c2w --to-browser` on the busybox fixture (and a recipe with PACK ... TARGET browser, and the
+// Debian fixture: a command through the URL and its shell), served
 // by `c2w serve`, then the page: the shell prompt in the terminal, typed commands, cat without
 // double echo, Ctrl-C, URL options (args, env), exit statuses, the missing-header message on a
 // server without cross-origin isolation, idle CPU and load -> prompt time.
@@ -253,9 +254,9 @@ async function main() {
   }
 
   // URL options: command and args, env, exit status.
-  async function runUrl(query, what, wantStatus, wantText) {
+  async function runUrl(query, what, wantStatus, wantText, at = base) {
     const p = await context.newPage();
-    await p.goto(base + query);
+    await p.goto(at + query);
     try {
       await p.waitForFunction(() => window.c2w && (window.c2w.exitStatus !== null || window.c2w.error), null, { timeout: 60000 });
     } catch {
@@ -272,6 +273,24 @@ async function main() {
   await runUrl('?arg=uname&arg=-m', '?arg=uname&arg=-m prints riscv64', 0, 'riscv64');
   await runUrl('?arg=sh&arg=-c&arg=exit%207', "sh -c 'exit 7' shows exit status 7 on the page", 7);
   await runUrl('?env=GREETING=hi%20there&arg=sh&arg=-c&arg=echo%20%24GREETING', '?env=K=V reaches the container', 0, 'hi there');
+
+  // The Debian fixture (a 135 MB module): a command through the URL, then its shell.
+  const debSite = path.join(tmp, 'debian-site');
+  if (!run([c2w, '--cache-dir', path.join(tmp, 'cache'), '--progress=plain', '--build-arg', 'MEMORY=512M',
+    '--to-browser', `oci-layout:${path.join(fixtures, 'debian/layout')}`, debSite], 'c2w --to-browser debian DIR')) return;
+  const debBase = await startServe(debSite);
+  await runUrl('?arg=sh&arg=-c&arg=echo%20-n%20hello%3B%20uname%20-m%3B%20apt-get%20--version%20%7C%20head%20-1',
+    'debian: sh -c "echo -n hello; uname -m; apt-get --version" through the URL', 0, 'helloriscv64', debBase);
+  const deb = await context.newPage();
+  const debStart = Date.now();
+  await deb.goto(debBase);
+  if (await waitText(deb, (t) => /# ?$/.test(t), 'debian: the shell prompt appears', 120000)) {
+    console.log(`debian load -> prompt: ${((Date.now() - debStart) / 1000).toFixed(2)} s`);
+    await deb.click('#terminal');
+    await deb.keyboard.type('echo -n deb; echo ian\n');
+    await waitText(deb, (t) => t.includes('debian\n'), 'debian: the shell answers');
+  }
+  await deb.close();
 }
 
 try {
