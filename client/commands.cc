@@ -12,7 +12,8 @@
 #include "client/export.h"
 #include "client/progress_printer.h"
 #include "client/remote.h"
-#include "client/shared_cache.h"
+#include "client/uploads.h"
+#include "cache/shared/shared_cache.h"
 #include "frontend/frontend.h"
 #include "graph/digest.h"
 #include "kernel/fragments.h"
@@ -25,6 +26,10 @@ namespace c2w::client {
 namespace {
 
 namespace fs = std::filesystem;
+using cache::ArtifactLocation;
+using cache::ArtifactStore;
+using cache::CacheExportSummary;
+using cache::SharedCache;
 
 solver::CancelToken* g_cancel = nullptr;
 
@@ -124,19 +129,33 @@ int convert(const Options& o) {
   // --cache-to: exported after the result is written, so a failed push loses no output.
   std::unique_ptr<cache::Store> store;
   std::unique_ptr<ArtifactStore> cache_to;
+  RemoteResult remote;
   try {
     if (!o.builder.address.empty()) {
-      if (!o.cache_to.type.empty() || !o.cache_from.type.empty())
-        throw UsageError("--cache-to and --cache-from do not work with --builder yet",
-                         "build in process (without --builder) to export or import a cache");
+      v1::SolveRequest request;
+      *request.mutable_definition() = built.definition;
+      request.set_no_cache(o.no_cache);
+      for (auto [loc, field] : {std::pair{&o.cache_to, request.mutable_cache_to()},
+                                std::pair{&o.cache_from, request.mutable_cache_from()}}) {
+        if (loc->type.empty()) continue;
+        if (loc->type != "registry")
+          throw UsageError("with --builder, the shared cache must be type=registry",
+                           "a type=local directory would be the builder's, not this machine's; "
+                           "use type=registry,ref=HOST/REPO:TAG on a registry the builder reaches");
+        field->set_ref(loc->ref);
+      }
       fs::path dir = o.output_type == "local" ? fs::path(o.output_dest)
                      : o.output_type == "registry"
                          ? fs::temp_directory_path()
                          : fs::absolute(o.output.empty() ? "out.wasm" : o.output).parent_path();
       fs::create_directories(dir);
+      auto stub = v1::Control::NewStub(builder_channel(o.builder));
       printer = make_progress_printer(o.progress, stderr);
-      RemoteResult remote =
-          solve_remote(o.builder, built.definition, o.no_cache, *printer, cancel, dir);
+      // Local images are read into this machine's cache, as in process, then sent.
+      store = std::make_unique<cache::Store>(o.cache_dir.empty() ? cache::Store::default_root()
+                                                                 : fs::path(o.cache_dir));
+      attach_local_inputs(*stub, o.builder, context, *store, *printer, cancel, request);
+      remote = solve_remote(o.builder, *stub, request, *printer, cancel, dir);
       result.record.content = remote.result.digest();
       result.record.size = static_cast<uint64_t>(remote.result.size_bytes());
       if (!remote.result.filename().empty())
@@ -153,11 +172,11 @@ int convert(const Options& o) {
       auto cancelled = [&cancel] { return cancel.cancelled(); };
       // Refuse a bad --cache-to before the build, not after it.
       if (!o.cache_to.type.empty())
-        cache_to = open_artifact_store(location_of(o.cache_to), ro, cancelled);
+        cache_to = cache::open_artifact_store(location_of(o.cache_to), ro, cancelled);
       std::unique_ptr<SharedCache> shared;
       if (!o.cache_from.type.empty())
         shared = std::make_unique<SharedCache>(
-            open_artifact_store(location_of(o.cache_from), ro, cancelled), *store);
+            cache::open_artifact_store(location_of(o.cache_from), ro, cancelled), *store);
       printer = make_progress_printer(o.progress, stderr);
       result = solver.solve(built.definition, *printer, cancel, shared.get());
     }
@@ -168,6 +187,7 @@ int convert(const Options& o) {
   }
   if (printer) printer->finish(true);
   g_cancel = nullptr;
+  for (const std::string& w : remote.warnings) std::fprintf(stderr, "c2w: warning: %s\n", w.c_str());
   struct RemoveDownload {
     fs::path p;
     ~RemoveDownload() {
@@ -193,11 +213,11 @@ int convert(const Options& o) {
     std::string name = "out.wasm";
     if (result.record.meta.is_object()) name = result.record.meta.value("filename", name);
     if (!o.output.empty()) name = fs::path(o.output).filename().string();
-    auto target = open_artifact_store(ArtifactLocation{"registry", o.output_ref, "", ""},
+    auto target = cache::open_artifact_store(ArtifactLocation{"registry", o.output_ref, "", ""},
                                       registry_options(o), nullptr);
-    std::string digest = push_result(result.path, result.record, name, *target);
+    std::string digest = cache::push_result(result.path, result.record, name, *target);
     std::fprintf(stderr, "c2w: pushed %s (%s, %s) to %s\n", name.c_str(),
-                 result_media_type(name).c_str(),
+                 cache::result_media_type(name).c_str(),
                  human_bytes(static_cast<int64_t>(fs::file_size(result.path))).c_str(),
                  o.output_ref.c_str());
     std::printf("%s\n", digest.c_str());
@@ -222,10 +242,18 @@ int convert(const Options& o) {
     export_file(result.path, out);
     std::fprintf(stderr, "c2w: wrote %s\n", out.c_str());
   }
+  if (remote.late_error) throw *remote.late_error;
+  if (remote.cache_export) {
+    const v1::CacheExport& e = *remote.cache_export;
+    std::fprintf(stderr, "c2w: exported the cache (%zu records, %zu blobs, %s) to %s @%s\n",
+                 size_t(e.records()), size_t(e.blobs()),
+                 human_bytes(static_cast<int64_t>(e.bytes())).c_str(), e.target().c_str(),
+                 e.manifest_digest().c_str());
+  }
   if (cache_to) {
     CacheExportSummary sum;
     try {
-      sum = export_cache(result.records, *store, *cache_to);
+      sum = cache::export_cache(result.records, *store, *cache_to);
     } catch (const Cancelled&) {
       throw;
     } catch (const Error& e) {

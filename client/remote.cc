@@ -38,7 +38,9 @@ void authorize(grpc::ClientContext& ctx, const BuilderOptions& o) {
   if (!o.token.empty()) ctx.AddMetadata("authorization", "Bearer " + o.token);
 }
 
-void throw_remote_error(const grpc::Status& status, const BuilderOptions& o) {
+namespace {
+
+Error remote_error(const grpc::Status& status, const BuilderOptions& o) {
   std::string msg = status.error_message();
   std::string hint;
   if (size_t h = msg.find("\n  hint: "); h != std::string::npos) {
@@ -46,29 +48,29 @@ void throw_remote_error(const grpc::Status& status, const BuilderOptions& o) {
     msg = msg.substr(0, h);
   }
   switch (status.error_code()) {
-    case grpc::StatusCode::CANCELLED:
-      throw Cancelled();
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      throw Error("lost the builder at " + o.address + ": " + msg,
-                  hint.empty()
-                      ? "is c2wd running there? for tcp://, check its certificate (--builder-ca)"
-                      : hint);
+      return Error("lost the builder at " + o.address + ": " + msg,
+                   hint.empty()
+                       ? "is c2wd running there? for tcp://, check its certificate (--builder-ca)"
+                       : hint);
     case grpc::StatusCode::UNAUTHENTICATED:
-      throw Error("the builder at " + o.address + " refused: " + msg, hint);
+      return Error("the builder at " + o.address + " refused: " + msg, hint);
     default:
-      throw Error(msg, hint);
+      return Error(msg, hint);
   }
 }
 
-RemoteResult solve_remote(const BuilderOptions& o, const v1::Definition& definition, bool no_cache,
-                          solver::ProgressSink& progress, const solver::CancelToken& cancel,
-                          const fs::path& download_dir) {
-  auto channel = builder_channel(o);
-  auto stub = v1::Control::NewStub(channel);
-  v1::SolveRequest req;
-  *req.mutable_definition() = definition;
-  req.set_no_cache(no_cache);
+}  // namespace
+
+void throw_remote_error(const grpc::Status& status, const BuilderOptions& o) {
+  if (status.error_code() == grpc::StatusCode::CANCELLED) throw Cancelled();
+  throw remote_error(status, o);
+}
+
+RemoteResult solve_remote(const BuilderOptions& o, v1::Control::Stub& stub,
+                          const v1::SolveRequest& req, solver::ProgressSink& progress,
+                          const solver::CancelToken& cancel, const fs::path& download_dir) {
   grpc::ClientContext ctx;
   authorize(ctx, o);
   std::atomic<bool> finished{false};
@@ -83,7 +85,7 @@ RemoteResult solve_remote(const BuilderOptions& o, const v1::Definition& definit
   });
   RemoteResult out;
   bool have_result = false;
-  auto reader = stub->Solve(&ctx, req);
+  auto reader = stub.Solve(&ctx, req);
   v1::SolveResponse resp;
   while (reader->Read(&resp)) {
     if (resp.has_status()) progress.write(resp.status());
@@ -91,12 +93,15 @@ RemoteResult solve_remote(const BuilderOptions& o, const v1::Definition& definit
       out.result = resp.result();
       have_result = true;
     }
+    if (resp.has_cache_export()) out.cache_export = resp.cache_export();
+    if (!resp.warning().empty()) out.warnings.push_back(resp.warning());
   }
   grpc::Status st = reader->Finish();
   finished = true;
   watcher.join();
   if (cancel.cancelled()) throw Cancelled();
-  if (!st.ok()) throw_remote_error(st, o);
+  if (!st.ok() && !have_result) throw_remote_error(st, o);
+  if (!st.ok()) out.late_error = remote_error(st, o);
   if (!have_result)
     throw Error("the builder at " + o.address + " ended the solve without a result");
   if (out.result.kind() == v1::SolveResult::KIND_TREE)
@@ -112,7 +117,7 @@ RemoteResult solve_remote(const BuilderOptions& o, const v1::Definition& definit
   authorize(rctx, o);
   v1::ReadResultRequest rreq;
   rreq.set_digest(out.result.digest());
-  auto chunks = stub->ReadResult(&rctx, rreq);
+  auto chunks = stub.ReadResult(&rctx, rreq);
   oci::Sha256 hash;
   v1::Chunk chunk;
   while (chunks->Read(&chunk)) {

@@ -10,8 +10,11 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
+#include "base/error.h"
 #include "c2w/v1/control.grpc.pb.h"
 #include "solver/op.h"
 #include "solver/progress.h"
@@ -33,10 +36,17 @@ void authorize(grpc::ClientContext& ctx, const BuilderOptions& options);
 struct RemoteResult {
   v1::SolveResult result;
   std::filesystem::path file;  // the downloaded blob (a temp file in the given directory)
+  std::vector<std::string> warnings;
+  std::optional<v1::CacheExport> cache_export;
+  // The builder failed after sending the result (e.g. the --cache-to export): the caller
+  // writes its output first, then reports this.
+  std::optional<Error> late_error;
 };
 
-RemoteResult solve_remote(const BuilderOptions& options, const v1::Definition& definition,
-                          bool no_cache, solver::ProgressSink& progress,
+// Runs `request` (a graph, its local inputs, its cache options) on the builder and downloads
+// the result.
+RemoteResult solve_remote(const BuilderOptions& options, v1::Control::Stub& stub,
+                          const v1::SolveRequest& request, solver::ProgressSink& progress,
                           const solver::CancelToken& cancel,
                           const std::filesystem::path& download_dir);
 

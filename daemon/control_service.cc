@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "base/error.h"
+#include "cache/shared/shared_cache.h"
+#include "daemon/uploads.h"
 #include "oci/sha256.h"
 
 namespace c2w::daemon {
@@ -99,6 +101,9 @@ grpc::Status ControlService::Solve(grpc::ServerContext* ctx, const v1::SolveRequ
   } catch (const Error& e) {
     return error_status(grpc::StatusCode::FAILED_PRECONDITION, e);
   }
+  grpc::Status refused;
+  const solver::ClientUploads uploads = client_uploads(store_, *req, refused);
+  if (!refused.ok()) return refused;
   std::string id = req->id().empty() ? new_id() : req->id();
   auto session = std::make_shared<Session>();
   {
@@ -113,12 +118,48 @@ grpc::Status ControlService::Solve(grpc::ServerContext* ctx, const v1::SolveRequ
     ++running_;
     sessions_[id] = session;
   }
+  struct Release {  // the slot and the session's place in the history, however Solve ends
+    ControlService* self;
+    std::string id;
+    ~Release() {
+      std::lock_guard lock(self->mu_);
+      --self->running_;
+      self->slot_free_.notify_all();
+      self->finished_.push_back(id);
+      while (self->finished_.size() > 32) {  // Status can look back a little; memory stays bounded
+        self->sessions_.erase(self->finished_.front());
+        self->finished_.pop_front();
+      }
+    }
+  } release{this, id};
+
+  // The shared cache: opened before the solve, so a bad location is refused before any work.
+  auto cancelled = [session] { return session->cancel.cancelled(); };
+  std::unique_ptr<cache::ArtifactStore> cache_to;
+  std::unique_ptr<cache::SharedCache> cache_from;
+  try {
+    if (!req->cache_to().ref().empty())
+      cache_to = cache::open_artifact_store({"registry", req->cache_to().ref(), "", ""},
+                                            options_.registry, cancelled);
+    if (!req->cache_from().ref().empty())
+      cache_from = std::make_unique<cache::SharedCache>(
+          cache::open_artifact_store({"registry", req->cache_from().ref(), "", ""},
+                                     options_.registry, cancelled),
+          store_, [&](const std::string& w) {
+            v1::SolveResponse r;
+            r.set_warning(w);
+            writer->Write(r);
+          });
+  } catch (const Error& e) {
+    return error_status(grpc::StatusCode::FAILED_PRECONDITION, e);
+  }
+
   v1::Definition def = req->definition();
   solver::SolveResult result;
   grpc::Status outcome = grpc::Status::OK;
   std::thread worker([&] {
     try {
-      result = solver_.solve(def, *session, session->cancel);
+      result = solver_.solve(def, *session, session->cancel, cache_from.get(), &uploads);
     } catch (const Cancelled&) {
       outcome = grpc::Status(grpc::StatusCode::CANCELLED, "the solve was cancelled");
     } catch (const Error& e) {
@@ -142,16 +183,6 @@ grpc::Status ControlService::Solve(grpc::ServerContext* ctx, const v1::SolveRequ
     if (done) break;
   }
   worker.join();
-  {
-    std::lock_guard lock(mu_);
-    --running_;
-    slot_free_.notify_all();
-    finished_.push_back(id);
-    while (finished_.size() > 32) {  // Status can look back a little; memory stays bounded
-      sessions_.erase(finished_.front());
-      finished_.pop_front();
-    }
-  }
   if (!outcome.ok()) return outcome;
   v1::SolveResponse r;
   auto* res = r.mutable_result();
@@ -163,7 +194,39 @@ grpc::Status ControlService::Solve(grpc::ServerContext* ctx, const v1::SolveRequ
   res->set_executed(result.executed);
   res->set_cached(result.cached);
   writer->Write(r);
+  if (cache_to) {
+    try {
+      cache::CacheExportSummary sum = cache::export_cache(result.records, store_, *cache_to);
+      v1::SolveResponse done;
+      auto* e = done.mutable_cache_export();
+      e->set_target(cache_to->describe());
+      e->set_records(sum.records);
+      e->set_blobs(sum.blobs);
+      e->set_bytes(sum.bytes);
+      e->set_manifest_digest(sum.manifest_digest);
+      writer->Write(done);
+    } catch (const Error& e) {
+      return error_status(grpc::StatusCode::FAILED_PRECONDITION,
+                          Error("cannot export the cache to " + cache_to->describe() + ": " +
+                                    e.what(),
+                                e.hint()));
+    }
+  }
   return grpc::Status::OK;
+}
+
+grpc::Status ControlService::MissingBlobs(grpc::ServerContext* ctx,
+                                          const v1::MissingBlobsRequest* req,
+                                          v1::MissingBlobsResponse* resp) {
+  if (auto st = check_auth(ctx); !st.ok()) return st;
+  return missing_blobs(store_, *req, *resp);
+}
+
+grpc::Status ControlService::PutBlob(grpc::ServerContext* ctx,
+                                     grpc::ServerReader<v1::PutBlobRequest>* reader,
+                                     v1::PutBlobResponse* resp) {
+  if (auto st = check_auth(ctx); !st.ok()) return st;
+  return put_blob(store_, *ctx, *reader, *resp);
 }
 
 grpc::Status ControlService::Status(grpc::ServerContext* ctx, const v1::StatusRequest* req,

@@ -7,7 +7,12 @@
 // - every request is checked: a graph that does not parse, names unknown inputs or ops the
 //   daemon lacks, or a result digest that is not in the store is refused with a gRPC error,
 //   never a crash;
-// - with a token configured, every call must carry `authorization: Bearer <token>`.
+// - with a token configured, every call must carry `authorization: Bearer <token>`;
+// - a client's local inputs arrive content-addressed (MissingBlobs, PutBlob: daemon/uploads.h)
+//   and the solve's local ops read only those;
+// - --cache-from / --cache-to of a solve run here, against registries this daemon can reach
+//   (its --insecure-registry, --registry-ca and docker config); the export follows the result,
+//   so a failed export still leaves the client its output.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -21,6 +26,7 @@
 
 #include "c2w/v1/control.grpc.pb.h"
 #include "cache/store.h"
+#include "ops/fetch/registry_client.h"
 #include "solver/solver.h"
 
 namespace c2w::daemon {
@@ -29,6 +35,7 @@ struct ServiceOptions {
   std::string token;        // required bearer token; empty: none
   unsigned max_solves = 4;  // concurrent solves
   std::string version;
+  fetch::RegistryOptions registry;  // for the shared cache of a solve
 };
 
 class ControlService final : public v1::Control::Service {
@@ -48,6 +55,10 @@ class ControlService final : public v1::Control::Service {
                     v1::InfoResponse* resp) override;
   grpc::Status ReadResult(grpc::ServerContext* ctx, const v1::ReadResultRequest* req,
                           grpc::ServerWriter<v1::Chunk>* writer) override;
+  grpc::Status MissingBlobs(grpc::ServerContext* ctx, const v1::MissingBlobsRequest* req,
+                            v1::MissingBlobsResponse* resp) override;
+  grpc::Status PutBlob(grpc::ServerContext* ctx, grpc::ServerReader<v1::PutBlobRequest>* reader,
+                       v1::PutBlobResponse* resp) override;
 
   // Cancels every running solve (SIGTERM): they end with CANCELLED, the cache stays whole.
   void cancel_all();

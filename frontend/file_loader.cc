@@ -97,16 +97,22 @@ std::string DirectoryLoader::read_text(const std::string& path) {
   return file_bytes(resolve(path));
 }
 
-std::string DirectoryLoader::digest(const std::string& path) {
+std::vector<DirectoryLoader::LocatedEntry> DirectoryLoader::entries(const std::string& path) {
   fs::path root = resolve(path);
-  std::vector<TreeEntry> entries = {entry_of(root, ".")};
-  if (entries.front().kind == 'd') {
+  std::vector<LocatedEntry> out = {{entry_of(root, "."), root}};
+  if (out.front().entry.kind == 'd') {
     for (const auto& item : fs::recursive_directory_iterator(root)) {
-      entries.push_back(
-          entry_of(item.path(), item.path().lexically_relative(root).generic_string()));
+      out.push_back({entry_of(item.path(), item.path().lexically_relative(root).generic_string()),
+                     item.path()});
     }
   }
-  return tree_digest(std::move(entries));
+  return out;
+}
+
+std::string DirectoryLoader::digest(const std::string& path) {
+  std::vector<TreeEntry> tree;
+  for (LocatedEntry& e : entries(path)) tree.push_back(std::move(e.entry));
+  return tree_digest(std::move(tree));
 }
 
 MemoryLoader::MemoryLoader(std::initializer_list<std::pair<std::string, std::string>> files) {

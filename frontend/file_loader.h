@@ -47,6 +47,14 @@ class DirectoryLoader final : public FileLoader {
   std::string read_text(const std::string& path) override;
   std::string digest(const std::string& path) override;
 
+  // What digest() digests, each entry with its path on this machine (what a client uploads to
+  // a remote builder).
+  struct LocatedEntry {
+    TreeEntry entry;
+    std::filesystem::path source;
+  };
+  std::vector<LocatedEntry> entries(const std::string& path);
+
  private:
   std::filesystem::path resolve(const std::string& path) const;
   std::filesystem::path context_;

@@ -14,10 +14,12 @@
 
 namespace c2w::ops {
 
-solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry,
-                               const std::filesystem::path& context) {
+namespace {
+
+solver::OpRegistry ops_for(const fetch::RegistryOptions& registry, bool in_process,
+                           const std::filesystem::path& context) {
   solver::OpRegistry ops;
-  ops.add(v1::Op::kFetch, "fetch", std::make_shared<fetch::FetchOp>(registry));
+  ops.add(v1::Op::kFetch, "fetch", std::make_shared<fetch::FetchOp>(registry, in_process));
   ops.add(v1::Op::kUnpack, "unpack", std::make_shared<unpack::UnpackOp>());
   ops.add(v1::Op::kSource, "source", std::make_shared<source::SourceOp>());
   ops.add(v1::Op::kBuildKernel, "build-kernel", std::make_shared<kernel::BuildKernelOp>());
@@ -31,6 +33,17 @@ solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry,
   ops.add(v1::Op::kPack, "pack", std::make_shared<pack::PackOp>());
   ops.add(v1::Op::kLocal, "local", std::make_shared<local::LocalOp>(context));
   return ops;
+}
+
+}  // namespace
+
+solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry,
+                               const std::filesystem::path& context) {
+  return ops_for(registry, true, context);
+}
+
+solver::OpRegistry builder_ops(const fetch::RegistryOptions& registry) {
+  return ops_for(registry, false, {});
 }
 
 }  // namespace c2w::ops

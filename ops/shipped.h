@@ -8,9 +8,13 @@
 
 namespace c2w::ops {
 
-// `context`: the directory local files (COPY sources) are read from; empty on a builder that
-// has none (c2wd), where the local op then fails with a hint.
+// In process: local files (COPY sources) are read from `context` (the recipe's directory;
+// empty for the embedded recipe) and local images from their paths on this machine.
 solver::OpRegistry shipped_ops(const fetch::RegistryOptions& registry,
                                const std::filesystem::path& context = {});
+
+// On a builder (c2wd): local files and local images come only from what the client uploaded
+// with its solve; no path a client names is ever opened.
+solver::OpRegistry builder_ops(const fetch::RegistryOptions& registry);
 
 }  // namespace c2w::ops

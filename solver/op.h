@@ -67,6 +67,17 @@ class RecordSource {
                     VertexProgress& progress) = 0;
 };
 
+// What a remote client sent with its solve for the ops that read the client's machine (on
+// c2wd; in process those ops read the machine itself). The builder checked the request's
+// shape; every blob named here is in the store, checked against its sha256.
+struct ClientUploads {
+  std::map<std::string, v1::LocalContent> files;  // by LocalOp.content_digest
+  std::map<std::string, std::string> images;      // image_key(ref, platform) -> manifest
+  static std::string image_key(const std::string& ref, const std::string& platform) {
+    return ref + "\n" + platform;
+  }
+};
+
 struct OpContext {
   cache::Store& store;
   const SolveOptions& options;
@@ -75,6 +86,7 @@ struct OpContext {
   std::vector<InputValue> inputs;
   // Set by the op when it found everything it needed already in the store (shown as CACHED).
   bool reused = false;
+  const ClientUploads* uploads = nullptr;  // a remote client's local inputs; null in process
 };
 
 class OpImpl {

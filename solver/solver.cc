@@ -36,6 +36,8 @@ std::string OpRegistry::kind_name(v1::Op::KindCase kind) {
       return "pack";
     case v1::Op::kLocal:
       return "local";
+    case v1::Op::kSource:
+      return "source";
     default:
       return "unknown";
   }
@@ -55,6 +57,7 @@ struct Solver::Solve {
   std::map<std::string, std::shared_future<InputValue>> vertices;  // by op digest
   std::atomic<size_t> executed{0}, cached{0};
   RecordSource* shared = nullptr;
+  const ClientUploads* uploads = nullptr;
   std::map<std::string, cache::Record> records;  // by cache key, guarded by mu
 
   void used(const std::string& key, const cache::Record& record) {
@@ -122,9 +125,11 @@ void Solver::check_ops(const v1::Definition& def) const {
 }
 
 SolveResult Solver::solve(const v1::Definition& def, ProgressSink& progress,
-                          const CancelToken& cancel, RecordSource* shared) {
+                          const CancelToken& cancel, RecordSource* shared,
+                          const ClientUploads* uploads) {
   Solve s(def, progress, cancel);
   s.shared = shared;
+  s.uploads = uploads;
   for (const std::string& bytes : def.ops()) {
     v1::Op op;
     if (!op.ParseFromString(bytes))
@@ -354,6 +359,7 @@ InputValue Solver::execute(Solve& s, const std::string& digest, const v1::Op& op
       if (in.path.empty()) in = materialize(in.record);
     VertexProgress vp(s.progress, digest);
     OpContext ctx{store_, options_, vp, s.stop, std::move(inputs)};
+    ctx.uploads = s.uploads;
     cache::Record record = ops_.find(op.kind_case())->run(op, ctx);
     if (record.description.empty()) record.description = s.name(digest);
     if (!key.empty()) store_.put_action(key, record);

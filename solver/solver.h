@@ -39,8 +39,9 @@ class Solver {
   void check_ops(const v1::Definition& def) const;
   // Thread-safe: several solves may run at once on one Solver.
   // `shared`, when given, is asked for the records of keys that miss locally (--cache-from).
+  // `uploads`: what a remote client sent for the ops that read its machine (c2wd).
   SolveResult solve(const v1::Definition& def, ProgressSink& progress, const CancelToken& cancel,
-                    RecordSource* shared = nullptr);
+                    RecordSource* shared = nullptr, const ClientUploads* uploads = nullptr);
 
  private:
   struct Solve;

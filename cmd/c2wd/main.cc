@@ -115,8 +115,9 @@ int main(int argc, char** argv) {
     c2w::cache::Store store(f.cache_dir.empty() ? c2w::cache::Store::default_root()
                                                 : fs::path(f.cache_dir));
     f.registry.credentials = c2w::fetch::docker_config_credentials();
-    c2w::solver::Solver solver(store, {}, c2w::ops::shipped_ops(f.registry));
-    c2w::daemon::ControlService service(store, solver, {f.token, f.max_solves, C2W_VERSION});
+    c2w::solver::Solver solver(store, {}, c2w::ops::builder_ops(f.registry));
+    c2w::daemon::ControlService service(store, solver,
+                                        {f.token, f.max_solves, C2W_VERSION, f.registry});
 
     grpc::ServerBuilder builder;
     builder.SetMaxReceiveMessageSize(64 << 20);

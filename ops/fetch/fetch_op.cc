@@ -1,5 +1,6 @@
 #include "ops/fetch/fetch_op.h"
 
+#include "base/error.h"
 #include "ops/fetch/image_source.h"
 
 namespace c2w::fetch {
@@ -15,7 +16,24 @@ cache::Record FetchOp::run(const v1::Op& op, solver::OpContext& ctx) {
     ctx.progress.counter(id, name, static_cast<int64_t>(done), static_cast<int64_t>(total));
   };
   hooks.log = [&](const std::string& line) { ctx.progress.log(line); };
-  Image image = fetch_image(ref, platform, options_, ctx.store, hooks);
+  Image image;
+  if (ref.kind == oci::Reference::Kind::kRegistry || local_paths_) {
+    image = fetch_image(ref, platform, options_, ctx.store, hooks);
+  } else {
+    const std::string key =
+        solver::ClientUploads::image_key(op.fetch().ref(), op.fetch().platform());
+    const std::string* manifest = nullptr;
+    if (ctx.uploads)
+      if (auto it = ctx.uploads->images.find(key); it != ctx.uploads->images.end())
+        manifest = &it->second;
+    if (!manifest)
+      throw Error("image " + op.fetch().ref() + " is on the client's machine, and the client "
+                  "did not send it",
+                  "c2w --builder uploads local images itself; an older client cannot, so "
+                  "push the image to a registry the builder can reach");
+    image = resolve_uploaded_image(ref.str(), *manifest, platform, ctx.store);
+    ctx.progress.log("image " + ref.str() + " from the client's upload (" + *manifest + ")");
+  }
   ctx.reused = !image.downloaded;
   cache::Record record;
   record.kind = cache::Record::Kind::kBlob;

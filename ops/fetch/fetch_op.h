@@ -8,14 +8,19 @@
 
 namespace c2w::fetch {
 
+// Local sources (oci-layout:, docker-archive:) are read from this machine only in process
+// (`local_paths`); a builder (c2wd) resolves them from what the client uploaded with the solve,
+// and never opens a path a client names.
 class FetchOp : public solver::OpImpl {
  public:
-  explicit FetchOp(RegistryOptions options) : options_(std::move(options)) {}
+  FetchOp(RegistryOptions options, bool local_paths)
+      : options_(std::move(options)), local_paths_(local_paths) {}
   cache::Record run(const v1::Op& op, solver::OpContext& ctx) override;
   bool is_volatile(const v1::Op&) const override { return true; }
 
  private:
   RegistryOptions options_;
+  bool local_paths_;
 };
 
 }  // namespace c2w::fetch

@@ -97,6 +97,28 @@ class LayoutSource : public BlobSource {
   const FetchHooks& hooks_;
 };
 
+// Blobs a remote client uploaded into the store (c2wd): its one manifest is named by digest.
+class UploadedSource : public BlobSource {
+ public:
+  UploadedSource(cache::Store& store, std::string ref) : store_(store), ref_(std::move(ref)) {}
+  FetchedManifest manifest(const std::string& digest) override {
+    if (!store_.blob(digest)) throw missing(digest);
+    return {store_.read_blob(digest), "", digest};
+  }
+  void copy_blob(const std::string& digest, uint64_t, cache::BlobWriter&) override {
+    throw missing(digest);  // resolve() asks only for blobs the store lacks
+  }
+
+ private:
+  Error missing(const std::string& digest) const {
+    return Error("blob " + digest + " of " + ref_ + " was not uploaded by the client",
+                 "the client sends every blob of a local image before the solve; run the "
+                 "build again");
+  }
+  cache::Store& store_;
+  std::string ref_;
+};
+
 std::string media_type_of(const FetchedManifest& m, const json& j) {
   if (j.contains("mediaType")) return j["mediaType"];
   if (!m.media_type.empty()) return m.media_type;
@@ -227,6 +249,15 @@ Image Image::from_json(const json& j) {
   i.layers = j.value("layers", json::array());
   i.platform = Platform::parse(j.value("platform", "linux/riscv64"));
   return i;
+}
+
+Image resolve_uploaded_image(const std::string& ref_text, const std::string& manifest,
+                            const Platform& platform, cache::Store& store) {
+  if (!oci::is_sha256_digest(manifest))
+    throw Error("the client named the manifest of " + ref_text + " by \"" + manifest +
+                "\", not a sha256 digest");
+  UploadedSource src(store, ref_text);
+  return resolve(src, ref_text, manifest, platform, store);
 }
 
 Image fetch_image(const oci::Reference& ref, const Platform& platform, const RegistryOptions& options,

@@ -42,6 +42,12 @@ struct FetchHooks {
   std::function<void(const std::string&)> log;
 };
 
+// The image a remote client read from its own machine (an OCI layout or a docker archive) and
+// uploaded: `manifest` and the blobs it names are in `store`. Checked like any other source
+// (platform, config, every descriptor); a blob that is missing is an error naming it.
+Image resolve_uploaded_image(const std::string& ref_text, const std::string& manifest,
+                             const Platform& platform, cache::Store& store);
+
 Image fetch_image(const oci::Reference& ref, const Platform& platform, const RegistryOptions& options,
                   cache::Store& store, const FetchHooks& hooks);
 

@@ -9,10 +9,20 @@ namespace fs = std::filesystem;
 
 cache::Record LocalOp::run(const v1::Op& op, solver::OpContext& ctx) {
   const v1::LocalOp& spec = op.local();
+  if (ctx.uploads) {
+    auto it = ctx.uploads->files.find(spec.content_digest());
+    if (it == ctx.uploads->files.end())
+      throw Error("local file " + spec.name() + " was not sent by the client",
+                  "c2w --builder sends every local file the recipe names; run the build again");
+    return from_upload(spec, it->second, ctx);
+  }
   if (context_.empty())
     throw Error("local file " + spec.name() + " is not available on this builder",
-                "sending local files to a remote builder is not implemented yet; build in "
-                "process (without --builder)");
+                "the client sends local files with its solve; this request carried none");
+  return from_context(spec, ctx);
+}
+
+cache::Record LocalOp::from_context(const v1::LocalOp& spec, solver::OpContext& ctx) {
   // The loader confines the path to the context (no absolute paths, `..` or escaping
   // symlinks) and digests it the way the frontend did.
   frontend::DirectoryLoader loader(context_);

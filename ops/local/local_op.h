@@ -1,11 +1,14 @@
 // The local op: a file or directory from the client's context directory (a recipe's COPY
 // source or a local kernel tarball), stored as a blob (file) or a tree (directory). The op
 // carries the content digest the frontend computed (frontend/file_loader.h), so its key
-// follows the content; the op checks that what it reads still has that digest, so an edit
-// between planning and running is an error rather than a wrong cache entry.
+// follows the content; the op checks that what it stores still has that digest, so an edit
+// between planning and running, or an upload that does not match, is an error rather than a
+// wrong cache entry.
 //
-// Only in-process builds have the context: a builder without one (c2wd) fails the op with a
-// hint, since uploading local inputs to a remote builder is not implemented yet.
+// In process the op reads the context directory. On a builder (c2wd) it has none: it builds
+// the file or tree from what the client uploaded with the solve (solver::ClientUploads), and
+// refuses an upload whose entries could write outside the tree (absolute or `..` paths, a
+// parent that is not a directory entry) or whose content does not give the digest.
 #pragma once
 
 #include <filesystem>
@@ -21,7 +24,12 @@ class LocalOp : public solver::OpImpl {
   cache::Record run(const v1::Op& op, solver::OpContext& ctx) override;
 
  private:
+  cache::Record from_context(const v1::LocalOp& spec, solver::OpContext& ctx);
   std::filesystem::path context_;
 };
+
+// Builds the record of `spec` from a client's upload (c2wd). Exposed for tests.
+cache::Record from_upload(const v1::LocalOp& spec, const v1::LocalContent& content,
+                          solver::OpContext& ctx);
 
 }  // namespace c2w::local

@@ -3,7 +3,7 @@
 // and byte-identical output; a blob tampered with in the registry's storage is refused and the
 // step runs instead; the same through an OCI layout directory; --output type=registry pushes
 // the result as an OCI artifact whose layer carries the file's media type.
-#include "client/shared_cache.h"
+#include "cache/shared/shared_cache.h"
 
 #include <gtest/gtest.h>
 
@@ -187,7 +187,7 @@ TEST(SharedCache, BadFlagsAreUsageErrors) {
 }
 
 TEST(SharedCache, ResultMediaTypes) {
-  using c2w::client::result_media_type;
+  using c2w::cache::result_media_type;
   EXPECT_EQ(result_media_type("out.wasm"), "application/wasm");
   EXPECT_EQ(result_media_type("rootfs.cpio.zst"), "application/zstd");
   EXPECT_EQ(result_media_type("Image"), "application/octet-stream");
@@ -212,7 +212,7 @@ TEST(SharedCache, OutputTypeRegistryPushesAnArtifact) {
   EXPECT_TRUE(contains(pushed.output, c2w::oci::Sha256::of(raw.output) + "\n")) << pushed.output;
   auto m = nlohmann::json::parse(raw.output);
   EXPECT_EQ(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
-  EXPECT_EQ(m["artifactType"], c2w::client::kResultArtifactType);
+  EXPECT_EQ(m["artifactType"], c2w::cache::kResultArtifactType);
   EXPECT_EQ(m["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
   ASSERT_EQ(m["layers"].size(), 1u);
   EXPECT_EQ(m["layers"][0]["mediaType"], "application/zstd");
@@ -237,8 +237,8 @@ TEST(SharedCache, OutputTypeRegistryPushesAnArtifact) {
   EXPECT_TRUE(contains(tree.output, "directory tree, which cannot be pushed")) << tree.output;
 }
 
-// Through c2wd: the client downloads the result and pushes it. (--cache-to/--cache-from with
-// --builder are refused: the records live in the daemon's cache.)
+// Through c2wd: the image is uploaded, the client downloads the result and pushes it. A
+// type=local shared cache with --builder is refused: that directory would be the builder's.
 TEST(SharedCache, OutputTypeRegistryThroughTheBuilder) {
   c2w::testing::LoopbackRegistry registry;
   TempDir dir;
@@ -265,7 +265,8 @@ TEST(SharedCache, OutputTypeRegistryThroughTheBuilder) {
                                    "type=local,dest=" + (dir.path() / "c").string(), "--output",
                                    "type=local,dest=" + (dir.path() / "o").string(), image});
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
-  EXPECT_TRUE(contains(refused.output, "do not work with --builder yet")) << refused.output;
+  EXPECT_TRUE(contains(refused.output, "with --builder, the shared cache must be type=registry"))
+      << refused.output;
 }
 
 }  // namespace

@@ -41,7 +41,7 @@
 #include "ops/fetch/registry_client.h"
 #include "solver/op.h"
 
-namespace c2w::client {
+namespace c2w::cache {
 
 inline constexpr const char* kCacheArtifactType = "application/vnd.c2w.cache.v1";
 inline constexpr const char* kCacheConfigType = "application/vnd.c2w.cache.config.v1+json";
@@ -95,8 +95,9 @@ class SharedCache : public solver::RecordSource {
  public:
   // Reads the manifest and the config. A location with no cache yet gives an empty index and
   // a warning (the first build of a pipeline has nothing to import); a malformed one throws.
-  // The config blob is kept in `store`.
-  SharedCache(std::unique_ptr<ArtifactStore> source, cache::Store& store);
+  // The config blob is kept in `store`. Warnings go to `warn` (default: stderr).
+  SharedCache(std::unique_ptr<ArtifactStore> source, cache::Store& store,
+              std::function<void(const std::string&)> warn = {});
   size_t size() const { return records_.size(); }
   std::optional<cache::Record> lookup(const std::string& key) override;
   bool pull(const std::string& key, const cache::Record& record, cache::Store& store,
@@ -119,4 +120,4 @@ std::string result_media_type(const std::string& filename);
 std::string push_result(const std::filesystem::path& path, const cache::Record& record,
                         const std::string& filename, ArtifactStore& target);
 
-}  // namespace c2w::client
+}  // namespace c2w::cache

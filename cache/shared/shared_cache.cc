@@ -1,4 +1,4 @@
-#include "client/shared_cache.h"
+#include "cache/shared/shared_cache.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include "oci/layout.h"
 #include "oci/reference.h"
 
-namespace c2w::client {
+namespace c2w::cache {
 
 namespace {
 
@@ -240,12 +240,14 @@ CacheExportSummary export_cache(const std::map<std::string, cache::Record>& reco
   return summary;
 }
 
-SharedCache::SharedCache(std::unique_ptr<ArtifactStore> source, cache::Store& store)
+SharedCache::SharedCache(std::unique_ptr<ArtifactStore> source, cache::Store& store,
+                         std::function<void(const std::string&)> warn)
     : source_(std::move(source)) {
+  if (!warn)
+    warn = [](const std::string& w) { std::fprintf(stderr, "c2w: warning: %s\n", w.c_str()); };
   std::optional<std::string> manifest = source_->get_manifest();
   if (!manifest) {
-    std::fprintf(stderr, "c2w: warning: no shared cache at %s yet; building without it\n",
-                 source_->describe().c_str());
+    warn("no shared cache at " + source_->describe() + " yet; building without it");
     return;
   }
   auto bad = [&](const std::string& what) {
@@ -296,8 +298,8 @@ SharedCache::SharedCache(std::unique_ptr<ArtifactStore> source, cache::Store& st
     }
   }
   if (refused)
-    std::fprintf(stderr, "c2w: warning: %zu malformed records of the shared cache at %s ignored\n",
-                 refused, source_->describe().c_str());
+    warn(std::to_string(refused) + " malformed records of the shared cache at " +
+         source_->describe() + " ignored");
 }
 
 std::optional<cache::Record> SharedCache::lookup(const std::string& key) {
@@ -364,4 +366,4 @@ std::string push_result(const fs::path& path, const cache::Record& record,
                                             json::array({layer})));
 }
 
-}  // namespace c2w::client
+}  // namespace c2w::cache
