@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "c2w/v1/control.grpc.pb.h"
+#include "tests/support/c2wd.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
 #include "tests/support/tree_compare.h"
@@ -20,27 +21,14 @@ using c2w::testing::BackgroundProcess;
 using c2w::testing::CommandResult;
 using c2w::testing::TempDir;
 
-const std::string kC2wd = C2WD_BINARY_PATH;
-
 bool contains(const std::string& s, const std::string& what) {
   return s.find(what) != std::string::npos;
 }
 
-// A c2wd on the fixtures' c2w cache (the kernel is in it), stopped at the end.
-struct Daemon {
-  TempDir dir{"c2wd"};
-  std::string address;
-  BackgroundProcess proc;
-  explicit Daemon(std::vector<std::string> extra = {}, std::string addr = "") {
-    address = addr.empty() ? "unix://" + (dir.path() / "c2wd.sock").string() : addr;
-    std::vector<std::string> argv = {kC2wd, "--addr", address, "--cache-dir",
-                                     c2w::testing::fixture("c2w-cache").string()};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    proc = BackgroundProcess(argv, dir.path() / "log");
-    for (int i = 0; i < 100 && !contains(c2w::testing::slurp(dir.path() / "log"), "serving on");
-         ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+// A c2wd on the fixtures' c2w cache (the kernel is in it; these tests add nothing to it).
+struct Daemon : c2w::testing::C2wd {
+  explicit Daemon(std::vector<std::string> extra = {}, std::string addr = "")
+      : C2wd(c2w::testing::fixture("c2w-cache"), std::move(extra), std::move(addr)) {}
 };
 
 CommandResult build_kernel(const std::string& builder, const fs::path& dest,
