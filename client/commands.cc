@@ -124,7 +124,6 @@ int convert(const Options& o) {
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   solver::SolveResult result;
-  fs::path downloaded;  // a remote result, to move into place
   std::unique_ptr<ProgressPrinter> printer;
   // --cache-to: exported after the result is written, so a failed push loses no output.
   std::unique_ptr<cache::Store> store;
@@ -144,23 +143,19 @@ int convert(const Options& o) {
                            "use type=registry,ref=HOST/REPO:TAG on a registry the builder reaches");
         field->set_ref(loc->ref);
       }
-      fs::path dir = o.output_type == "local" ? fs::path(o.output_dest)
-                     : o.output_type == "registry"
-                         ? fs::temp_directory_path()
-                         : fs::absolute(o.output.empty() ? "out.wasm" : o.output).parent_path();
-      fs::create_directories(dir);
       auto stub = v1::Control::NewStub(builder_channel(o.builder));
       printer = make_progress_printer(o.progress, stderr);
-      // Local images are read into this machine's cache, as in process, then sent.
+      // This machine's cache holds local images read for upload and downloaded results, so a
+      // result it already has is not downloaded again.
       store = std::make_unique<cache::Store>(o.cache_dir.empty() ? cache::Store::default_root()
                                                                  : fs::path(o.cache_dir));
       attach_local_inputs(*stub, o.builder, context, *store, *printer, cancel, request);
-      remote = solve_remote(o.builder, *stub, request, *printer, cancel, dir);
+      remote = solve_remote(o.builder, *stub, request, *printer, cancel, *store);
       result.record.content = remote.result.digest();
       result.record.size = static_cast<uint64_t>(remote.result.size_bytes());
       if (!remote.result.filename().empty())
         result.record.meta = {{"filename", remote.result.filename()}};
-      result.path = downloaded = remote.file;
+      result.path = remote.file;
     } else {
       store = std::make_unique<cache::Store>(o.cache_dir.empty() ? cache::Store::default_root()
                                                                  : fs::path(o.cache_dir));
@@ -178,7 +173,7 @@ int convert(const Options& o) {
         shared = std::make_unique<SharedCache>(
             cache::open_artifact_store(location_of(o.cache_from), ro, cancelled), *store);
       printer = make_progress_printer(o.progress, stderr);
-      result = solver.solve(built.definition, *printer, cancel, shared.get());
+      result = solver.solve(built.definition, *printer, cancel, {.shared = shared.get()});
     }
   } catch (...) {
     if (printer) printer->finish(false);
@@ -188,13 +183,6 @@ int convert(const Options& o) {
   if (printer) printer->finish(true);
   g_cancel = nullptr;
   for (const std::string& w : remote.warnings) std::fprintf(stderr, "c2w: warning: %s\n", w.c_str());
-  struct RemoveDownload {
-    fs::path p;
-    ~RemoveDownload() {
-      std::error_code ec;
-      if (!p.empty()) fs::remove(p, ec);
-    }
-  } remove_download{downloaded};
 
   if (o.to_browser || result_is_browser_pack(built.definition)) {
     if (result.record.kind == cache::Record::Kind::kTree)

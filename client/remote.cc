@@ -1,8 +1,8 @@
 #include "client/remote.h"
 
-#include <unistd.h>
-
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -70,17 +70,22 @@ void throw_remote_error(const grpc::Status& status, const BuilderOptions& o) {
 
 RemoteResult solve_remote(const BuilderOptions& o, v1::Control::Stub& stub,
                           const v1::SolveRequest& req, solver::ProgressSink& progress,
-                          const solver::CancelToken& cancel, const fs::path& download_dir) {
+                          const solver::CancelToken& cancel, cache::Store& store) {
   grpc::ClientContext ctx;
   authorize(ctx, o);
-  std::atomic<bool> finished{false};
-  std::thread watcher([&] {  // Ctrl-C: cancel the call, the builder cancels the solve
+  // Ctrl-C: cancel the call, and the builder cancels the solve. The watcher is woken when the
+  // call ends, so it never delays the result.
+  std::mutex mu;
+  std::condition_variable ended;
+  bool finished = false;
+  std::thread watcher([&] {
+    std::unique_lock lock(mu);
     while (!finished) {
       if (cancel.cancelled()) {
         ctx.TryCancel();
         return;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      ended.wait_for(lock, std::chrono::milliseconds(50));
     }
   });
   RemoteResult out;
@@ -97,7 +102,11 @@ RemoteResult solve_remote(const BuilderOptions& o, v1::Control::Stub& stub,
     if (!resp.warning().empty()) out.warnings.push_back(resp.warning());
   }
   grpc::Status st = reader->Finish();
-  finished = true;
+  {
+    std::lock_guard lock(mu);
+    finished = true;
+  }
+  ended.notify_all();
   watcher.join();
   if (cancel.cancelled()) throw Cancelled();
   if (!st.ok() && !have_result) throw_remote_error(st, o);
@@ -108,36 +117,28 @@ RemoteResult solve_remote(const BuilderOptions& o, v1::Control::Stub& stub,
     throw Error("the result is a directory tree, which a remote builder cannot send yet",
                 "build a file result (e.g. out.wasm or --target kernel), or build in process");
 
-  // Download beside the output, checking the digest while writing.
-  fs::path tmp = download_dir / (".c2w-download." + std::to_string(getpid()));
-  std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-  if (!file)
-    throw Error("cannot write " + tmp.string(), "check that the output directory is writable");
+  if (auto have = store.blob(out.result.digest())) {  // built before: nothing to download
+    out.file = *have;
+    return out;
+  }
   grpc::ClientContext rctx;
   authorize(rctx, o);
   v1::ReadResultRequest rreq;
   rreq.set_digest(out.result.digest());
   auto chunks = stub.ReadResult(&rctx, rreq);
-  oci::Sha256 hash;
+  cache::BlobWriter file = store.write_blob(out.result.digest());
+  file.restart();
   v1::Chunk chunk;
-  while (chunks->Read(&chunk)) {
-    file.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
-    hash.update(chunk.data());
-  }
+  while (chunks->Read(&chunk)) file.write(chunk.data().data(), chunk.data().size());
   grpc::Status rst = chunks->Finish();
-  file.close();
-  if (!rst.ok() || !file) {
-    fs::remove(tmp);
-    if (!rst.ok()) throw_remote_error(rst, o);
-    throw Error("cannot write " + tmp.string());
-  }
-  if (std::string got = hash.digest(); got != out.result.digest()) {
-    fs::remove(tmp);
-    throw Error("the result from the builder does not match its digest " + out.result.digest() +
-                    " (got " + got + ")",
+  if (!rst.ok()) throw_remote_error(rst, o);
+  try {
+    file.commit();  // checks the digest
+  } catch (const Error& e) {
+    throw Error("the result from the builder is corrupt: " + std::string(e.what()),
                 "the connection or the builder's cache is corrupt; build again");
   }
-  out.file = tmp;
+  out.file = store.blob(out.result.digest()).value();
   return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "base/error.h"
 #include "c2w/v1/control.grpc.pb.h"
+#include "cache/store.h"
 #include "solver/op.h"
 #include "solver/progress.h"
 
@@ -35,7 +36,7 @@ void authorize(grpc::ClientContext& ctx, const BuilderOptions& options);
 
 struct RemoteResult {
   v1::SolveResult result;
-  std::filesystem::path file;  // the downloaded blob (a temp file in the given directory)
+  std::filesystem::path file;  // the result blob in the client's store
   std::vector<std::string> warnings;
   std::optional<v1::CacheExport> cache_export;
   // The builder failed after sending the result (e.g. the --cache-to export): the caller
@@ -44,10 +45,9 @@ struct RemoteResult {
 };
 
 // Runs `request` (a graph, its local inputs, its cache options) on the builder and downloads
-// the result.
+// the result into `store`, checked against its digest, unless `store` has it already.
 RemoteResult solve_remote(const BuilderOptions& options, v1::Control::Stub& stub,
                           const v1::SolveRequest& request, solver::ProgressSink& progress,
-                          const solver::CancelToken& cancel,
-                          const std::filesystem::path& download_dir);
+                          const solver::CancelToken& cancel, cache::Store& store);
 
 }  // namespace c2w::client

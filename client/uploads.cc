@@ -1,5 +1,6 @@
 #include "client/uploads.h"
 
+#include <cstdio>
 #include <fstream>
 #include <set>
 
@@ -111,6 +112,7 @@ UploadSummary send_local_inputs(v1::Control::Stub& stub, const BuilderOptions& b
   UploadSummary sum;
   sum.blobs = inputs.blobs.size();
   if (inputs.blobs.empty()) return sum;
+  const int64_t start = solver::now_unix_nanos();
   v1::MissingBlobsRequest query;
   for (const auto& [digest, path] : inputs.blobs) {
     query.add_digests(digest);
@@ -129,7 +131,7 @@ UploadSummary send_local_inputs(v1::Control::Stub& stub, const BuilderOptions& b
     if (it == inputs.blobs.end()) throw Error("the builder asked for a blob that was not offered");
     total += fs::file_size(it->second);
   }
-  std::string buf(1 << 20, '\0');
+  std::string buf(256 << 10, '\0');  // like c2wd's downloads: faster than 1 MiB messages
   for (const std::string& digest : missing.missing()) {
     const fs::path& path = inputs.blobs.at(digest);
     std::ifstream file(path, std::ios::binary);
@@ -162,6 +164,7 @@ UploadSummary send_local_inputs(v1::Control::Stub& stub, const BuilderOptions& b
     if (!st.ok()) throw_remote_error(st, builder);
     ++sum.sent_blobs;
   }
+  sum.seconds = double(solver::now_unix_nanos() - start) / 1e9;
   return sum;
 }
 
@@ -197,9 +200,18 @@ void attach_local_inputs(v1::Control::Stub& stub, const BuilderOptions& builder,
     UploadSummary sum = send_local_inputs(stub, builder, inputs, vp, cancel);
     for (auto& f : inputs.files) *request.add_local_files() = std::move(f);
     for (auto& i : inputs.images) *request.add_local_images() = std::move(i);
-    vp.log("sent " + std::to_string(sum.sent_blobs) + " of " + std::to_string(sum.blobs) +
-           " blobs (" + human_bytes(static_cast<int64_t>(sum.sent_bytes)) + " of " +
-           human_bytes(static_cast<int64_t>(sum.bytes)) + "); the builder had the others");
+    std::string line = "sent " + std::to_string(sum.sent_blobs) + " of " +
+                       std::to_string(sum.blobs) + " blobs (" +
+                       human_bytes(static_cast<int64_t>(sum.sent_bytes)) + " of " +
+                       human_bytes(static_cast<int64_t>(sum.bytes)) + ")";
+    if (sum.sent_blobs < sum.blobs) line += "; the builder had the others";
+    if (sum.sent_bytes > 0 && sum.seconds > 0) {
+      char rate[64];
+      std::snprintf(rate, sizeof rate, " in %.2fs, %.1f MB/s", sum.seconds,
+                    double(sum.sent_bytes) / 1e6 / sum.seconds);
+      line += rate;
+    }
+    vp.log(line);
     emit(true, sum.sent_blobs == 0, "");
   } catch (const Cancelled&) {
     emit(true, false, "cancelled");

@@ -36,6 +36,7 @@ LocalInputs gather_local_inputs(const v1::Definition& definition,
 struct UploadSummary {
   size_t blobs = 0, sent_blobs = 0;
   uint64_t bytes = 0, sent_bytes = 0;
+  double seconds = 0;  // asking and sending
 };
 
 // Sends the blobs of `inputs` the builder lacks, with a byte counter on `progress`.

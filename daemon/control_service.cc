@@ -159,7 +159,8 @@ grpc::Status ControlService::Solve(grpc::ServerContext* ctx, const v1::SolveRequ
   grpc::Status outcome = grpc::Status::OK;
   std::thread worker([&] {
     try {
-      result = solver_.solve(def, *session, session->cancel, cache_from.get(), &uploads);
+      result = solver_.solve(def, *session, session->cancel,
+                             {cache_from.get(), &uploads, req->no_cache()});
     } catch (const Cancelled&) {
       outcome = grpc::Status(grpc::StatusCode::CANCELLED, "the solve was cancelled");
     } catch (const Error& e) {
@@ -302,7 +303,9 @@ grpc::Status ControlService::ReadResult(grpc::ServerContext* ctx, const v1::Read
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         "no result " + req->digest() + " in the builder's cache");
   std::ifstream in(*path, std::ios::binary);
-  std::string buf(1 << 20, '\0');
+  // Chunks this size move faster than 1 MiB ones: each message is copied a few times into
+  // fresh buffers, and big ones fault in new pages on every copy.
+  std::string buf(kTransferChunkBytes, '\0');
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     v1::Chunk c;

@@ -19,6 +19,8 @@ namespace c2w::daemon {
 // Bounds on one request, so a hostile client cannot make the daemon allocate without limit.
 inline constexpr int kMaxDigestsPerQuery = 1 << 20;
 inline constexpr int kMaxLocalEntries = 1 << 20;
+// The size of the chunks blobs travel in, both ways.
+inline constexpr size_t kTransferChunkBytes = 256 << 10;
 // Space a blob upload must leave free on the store's file system.
 inline constexpr uint64_t kUploadReserveBytes = 64ull << 20;
 

@@ -58,6 +58,7 @@ struct Solver::Solve {
   std::atomic<size_t> executed{0}, cached{0};
   RecordSource* shared = nullptr;
   const ClientUploads* uploads = nullptr;
+  bool no_cache = false;
   std::map<std::string, cache::Record> records;  // by cache key, guarded by mu
 
   void used(const std::string& key, const cache::Record& record) {
@@ -125,11 +126,11 @@ void Solver::check_ops(const v1::Definition& def) const {
 }
 
 SolveResult Solver::solve(const v1::Definition& def, ProgressSink& progress,
-                          const CancelToken& cancel, RecordSource* shared,
-                          const ClientUploads* uploads) {
+                          const CancelToken& cancel, const PerSolve& per_solve) {
   Solve s(def, progress, cancel);
-  s.shared = shared;
-  s.uploads = uploads;
+  s.shared = per_solve.shared;
+  s.uploads = per_solve.uploads;
+  s.no_cache = per_solve.no_cache || options_.no_cache;
   for (const std::string& bytes : def.ops()) {
     v1::Op op;
     if (!op.ParseFromString(bytes))
@@ -263,7 +264,7 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
     std::vector<std::string_view> parts = {"c2w-solver-v1", digest, salt};
     for (const InputValue& in : inputs) parts.push_back(in.record.content);
     std::string key = xxh3_key(parts);
-    bool cacheable = !impl->is_volatile(op) && !options_.no_cache;
+    bool cacheable = !impl->is_volatile(op) && !s.no_cache;
     if (cacheable) {
       if (auto hit = store_.get_action(key)) {
         s.emit(digest, true, true, true);

@@ -31,6 +31,13 @@ struct SolveResult {
   std::map<std::string, cache::Record> records;
 };
 
+// What one solve brings besides its graph; all optional.
+struct PerSolve {
+  RecordSource* shared = nullptr;          // asked for keys that miss locally (--cache-from)
+  const ClientUploads* uploads = nullptr;  // a remote client's local inputs (c2wd)
+  bool no_cache = false;                   // run every vertex of this solve (--no-cache)
+};
+
 class Solver {
  public:
   Solver(cache::Store& store, SolveOptions options, OpRegistry ops);
@@ -38,10 +45,8 @@ class Solver {
   // solver has no implementation for: lets callers refuse before doing any work.
   void check_ops(const v1::Definition& def) const;
   // Thread-safe: several solves may run at once on one Solver.
-  // `shared`, when given, is asked for the records of keys that miss locally (--cache-from).
-  // `uploads`: what a remote client sent for the ops that read its machine (c2wd).
   SolveResult solve(const v1::Definition& def, ProgressSink& progress, const CancelToken& cancel,
-                    RecordSource* shared = nullptr, const ClientUploads* uploads = nullptr);
+                    const PerSolve& per_solve = {});
 
  private:
   struct Solve;

@@ -16,15 +16,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+std::string stat_key(const char* kind, const fs::path& file, const struct stat& st);
+
 // The sha256 of a local file, remembered in the action cache by path + stat data, so a
 // 140 MB tarball is hashed once, not on every build.
 std::string file_digest(const fs::path& file, cache::Store& store) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) throw system_error("cannot read " + file.string(), errno);
-  std::string key =
-      xxh3_key({"stat-v1", file.string(), std::to_string(st.st_size),
-                std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec),
-                std::to_string(st.st_ino), std::to_string(st.st_dev)});
+  std::string key = stat_key("stat-v1", file, st);
   if (auto hit = store.get_action(key)) return hit->content;
   std::string digest = oci::Sha256::of_file(file);
   if (!store.blob(digest)) {
@@ -46,13 +45,37 @@ std::string file_digest(const fs::path& file, cache::Store& store) {
   return digest;
 }
 
-std::string installed_version(const std::string& package) {
+std::string stat_key(const char* kind, const fs::path& file, const struct stat& st) {
+  return xxh3_key({kind, file.string(), std::to_string(st.st_size),
+                   std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec),
+                   std::to_string(st.st_ino), std::to_string(st.st_dev)});
+}
+
+std::string query_installed_version(const std::string& package) {
   std::string out;
   ProcessOptions po;
   po.on_line = [&](const std::string& line) { out += line; };
   int rc = run_process({"dpkg-query", "-W", "-f=${Status}|${Version}", package}, po);
   if (rc != 0 || !out.starts_with("install ok installed|")) return {};
   return out.substr(out.find('|') + 1);
+}
+
+// The installed version of `package` ("" when not installed), remembered in the action cache
+// by the stat data of dpkg's status file (dpkg rewrites it on every change): dpkg-query takes
+// longer than the rest of a fully cached build.
+std::string installed_version(const std::string& package, cache::Store& store) {
+  const fs::path status = "/var/lib/dpkg/status";
+  struct stat st {};
+  if (::stat(status.c_str(), &st) != 0) return query_installed_version(package);
+  std::string key = stat_key(("dpkg-version-v1\n" + package).c_str(), status, st);
+  if (auto hit = store.get_action(key)) return store.read_blob(hit->content);
+  std::string version = query_installed_version(package);
+  cache::Record r;
+  r.content = store.put_blob(version);
+  r.size = version.size();
+  r.description = "dpkg cache: " + package;
+  store.put_action(key, r);
+  return version;
 }
 
 fs::path find_tarball(const fs::path& root, const std::string& package) {
@@ -68,7 +91,7 @@ fs::path find_tarball(const fs::path& root, const std::string& package) {
 }
 
 cache::Record debian_source(const v1::SourceOp::DebianPackage& pkg, solver::OpContext& ctx) {
-  std::string version = installed_version(pkg.name());
+  std::string version = installed_version(pkg.name(), ctx.store);
   fs::path tarball;
   fs::path scratch;
   if (!version.empty() && (pkg.version().empty() || pkg.version() == version)) {
