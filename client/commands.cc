@@ -7,13 +7,13 @@
 
 #include "base/error.h"
 #include "base/hash.h"
+#include "cache/shared/shared_cache.h"
 #include "cache/store.h"
 #include "client/browser.h"
 #include "client/export.h"
 #include "client/progress_printer.h"
 #include "client/remote.h"
 #include "client/uploads.h"
-#include "cache/shared/shared_cache.h"
 #include "frontend/frontend.h"
 #include "graph/digest.h"
 #include "kernel/fragments.h"
@@ -182,7 +182,8 @@ int convert(const Options& o) {
   }
   if (printer) printer->finish(true);
   g_cancel = nullptr;
-  for (const std::string& w : remote.warnings) std::fprintf(stderr, "c2w: warning: %s\n", w.c_str());
+  for (const std::string& w : remote.warnings)
+    std::fprintf(stderr, "c2w: warning: %s\n", w.c_str());
 
   if (o.to_browser || result_is_browser_pack(built.definition)) {
     if (result.record.kind == cache::Record::Kind::kTree)
@@ -202,7 +203,7 @@ int convert(const Options& o) {
     if (result.record.meta.is_object()) name = result.record.meta.value("filename", name);
     if (!o.output.empty()) name = fs::path(o.output).filename().string();
     auto target = cache::open_artifact_store(ArtifactLocation{"registry", o.output_ref, "", ""},
-                                      registry_options(o), nullptr);
+                                             registry_options(o), nullptr);
     std::string digest = cache::push_result(result.path, result.record, name, *target);
     std::fprintf(stderr, "c2w: pushed %s (%s, %s) to %s\n", name.c_str(),
                  cache::result_media_type(name).c_str(),
@@ -245,8 +246,7 @@ int convert(const Options& o) {
     } catch (const Cancelled&) {
       throw;
     } catch (const Error& e) {
-      throw Error("cannot export the cache to " + cache_to->describe() + ": " + e.what(),
-                  e.hint());
+      throw Error("cannot export the cache to " + cache_to->describe() + ": " + e.what(), e.hint());
     }
     std::fprintf(stderr, "c2w: exported the cache (%zu records, %zu blobs, %s) to %s @%s\n",
                  sum.records, sum.blobs, human_bytes(static_cast<int64_t>(sum.bytes)).c_str(),

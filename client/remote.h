@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "c2w/v1/control.grpc.pb.h"

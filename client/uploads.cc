@@ -71,8 +71,9 @@ v1::LocalImage local_image(const v1::FetchOp& spec, cache::Store& store,
   for (const auto& l : image.layers) digests.push_back(l.value("digest", ""));
   for (const std::string& d : digests) {
     auto path = store.blob(d);
-    if (!path) throw Error("blob " + d + " of " + spec.ref() + " vanished from " +
-                           store.root().string() + " while the build was starting");
+    if (!path)
+      throw Error("blob " + d + " of " + spec.ref() + " vanished from " + store.root().string() +
+                  " while the build was starting");
     blobs[d] = *path;
   }
   v1::LocalImage out;

@@ -207,10 +207,9 @@ grpc::Status ControlService::Solve(grpc::ServerContext* ctx, const v1::SolveRequ
       e->set_manifest_digest(sum.manifest_digest);
       writer->Write(done);
     } catch (const Error& e) {
-      return error_status(grpc::StatusCode::FAILED_PRECONDITION,
-                          Error("cannot export the cache to " + cache_to->describe() + ": " +
-                                    e.what(),
-                                e.hint()));
+      return error_status(
+          grpc::StatusCode::FAILED_PRECONDITION,
+          Error("cannot export the cache to " + cache_to->describe() + ": " + e.what(), e.hint()));
     }
   }
   return grpc::Status::OK;

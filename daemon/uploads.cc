@@ -18,9 +18,9 @@ std::string mib(uint64_t bytes) {
 grpc::Status missing_blobs(cache::Store& store, const v1::MissingBlobsRequest& req,
                            v1::MissingBlobsResponse& resp) {
   if (req.digests_size() > kMaxDigestsPerQuery)
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "too many digests in one query (" + std::to_string(req.digests_size()) +
-                            ")");
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        "too many digests in one query (" + std::to_string(req.digests_size()) + ")");
   for (const std::string& d : req.digests()) {
     if (!oci::is_sha256_digest(d))
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -51,10 +51,12 @@ grpc::Status put_blob(cache::Store& store, grpc::ServerContext& ctx,
     uint64_t free_bytes = uint64_t(fsinfo.f_bavail) * fsinfo.f_frsize;
     if (size + kUploadReserveBytes > free_bytes || size > free_bytes)
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          "the builder has " + mib(free_bytes) + " free in its cache, too little "
-                          "for blob " + digest + " of " + mib(size) +
-                          "\n  hint: prune the builder's cache (c2w prune on that machine) or "
-                          "give it more disk");
+                          "the builder has " + mib(free_bytes) +
+                              " free in its cache, too little "
+                              "for blob " +
+                              digest + " of " + mib(size) +
+                              "\n  hint: prune the builder's cache (c2w prune on that machine) or "
+                              "give it more disk");
   }
   try {
     cache::BlobWriter w = store.write_blob(digest);
@@ -68,15 +70,15 @@ grpc::Status put_blob(cache::Store& store, grpc::ServerContext& ctx,
       if (ctx.IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
       got += msg.data().size();
       if (got > size)
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            "blob " + digest + " has more bytes than the " +
-                                std::to_string(size) + " declared");
+        return grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            "blob " + digest + " has more bytes than the " + std::to_string(size) + " declared");
       w.write(msg.data().data(), msg.data().size());
     }
     if (got != size)
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "blob " + digest + " ended after " + std::to_string(got) +
-                              " of the " + std::to_string(size) + " bytes declared");
+                          "blob " + digest + " ended after " + std::to_string(got) + " of the " +
+                              std::to_string(size) + " bytes declared");
     if (store.blob(digest)) {
       resp.set_existed(true);
       return grpc::Status::OK;
@@ -104,7 +106,8 @@ solver::ClientUploads client_uploads(cache::Store& store, const v1::SolveRequest
   size_t entries = 0;
   for (const v1::LocalContent& c : req.local_files()) {
     entries += static_cast<size_t>(c.entries_size());
-    if (entries > kMaxLocalEntries) return refuse("the request's local files have too many entries");
+    if (entries > kMaxLocalEntries)
+      return refuse("the request's local files have too many entries");
     if (c.content_digest().empty()) return refuse("a local file without its content digest");
     out.files[c.content_digest()] = c;
   }

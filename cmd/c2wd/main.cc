@@ -7,17 +7,17 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <string_view>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
-#include "emulators/runtime/boot.h"
 #include "base/error.h"
 #include "cache/store.h"
 #include "daemon/control_service.h"
+#include "emulators/runtime/boot.h"
 #include "ops/fetch/registry_client.h"
 #include "ops/shipped.h"
 #include "solver/solver.h"

@@ -27,8 +27,9 @@ cache::Record FetchOp::run(const v1::Op& op, solver::OpContext& ctx) {
       if (auto it = ctx.uploads->images.find(key); it != ctx.uploads->images.end())
         manifest = &it->second;
     if (!manifest)
-      throw Error("image " + op.fetch().ref() + " is on the client's machine, and the client "
-                  "did not send it",
+      throw Error("image " + op.fetch().ref() +
+                      " is on the client's machine, and the client "
+                      "did not send it",
                   "c2w --builder uploads local images itself; an older client cannot, so "
                   "push the image to a registry the builder can reach");
     image = resolve_uploaded_image(ref.str(), *manifest, platform, ctx.store);

@@ -51,7 +51,8 @@ class RegistrySource : public BlobSource {
 
 class LayoutSource : public BlobSource {
  public:
-  LayoutSource(const oci::Reference& ref, const FetchHooks& hooks) : layout_(open(ref)), hooks_(hooks) {}
+  LayoutSource(const oci::Reference& ref, const FetchHooks& hooks)
+      : layout_(open(ref)), hooks_(hooks) {}
   FetchedManifest manifest(const std::string& tag_or_digest) override {
     std::string digest = tag_or_digest;
     std::string media;
@@ -252,7 +253,7 @@ Image Image::from_json(const json& j) {
 }
 
 Image resolve_uploaded_image(const std::string& ref_text, const std::string& manifest,
-                            const Platform& platform, cache::Store& store) {
+                             const Platform& platform, cache::Store& store) {
   if (!oci::is_sha256_digest(manifest))
     throw Error("the client named the manifest of " + ref_text + " by \"" + manifest +
                 "\", not a sha256 digest");
@@ -260,8 +261,8 @@ Image resolve_uploaded_image(const std::string& ref_text, const std::string& man
   return resolve(src, ref_text, manifest, platform, store);
 }
 
-Image fetch_image(const oci::Reference& ref, const Platform& platform, const RegistryOptions& options,
-                  cache::Store& store, const FetchHooks& hooks) {
+Image fetch_image(const oci::Reference& ref, const Platform& platform,
+                  const RegistryOptions& options, cache::Store& store, const FetchHooks& hooks) {
   switch (ref.kind) {
     case oci::Reference::Kind::kRegistry: {
       RegistrySource src(ref, options, hooks);

@@ -48,7 +48,7 @@ struct FetchHooks {
 Image resolve_uploaded_image(const std::string& ref_text, const std::string& manifest,
                              const Platform& platform, cache::Store& store);
 
-Image fetch_image(const oci::Reference& ref, const Platform& platform, const RegistryOptions& options,
-                  cache::Store& store, const FetchHooks& hooks);
+Image fetch_image(const oci::Reference& ref, const Platform& platform,
+                  const RegistryOptions& options, cache::Store& store, const FetchHooks& hooks);
 
 }  // namespace c2w::fetch

@@ -44,7 +44,8 @@ std::map<std::string, const Entry*> checked_entries(const std::string& name,
       throw bad_upload(name, std::string("entry path ") + ex.what());
     }
     if (normal != e.path()) throw bad_upload(name, "entry path \"" + e.path() + "\" is not normal");
-    if (e.mode() > 07777) throw bad_upload(name, "entry " + e.path() + " has mode bits beyond 07777");
+    if (e.mode() > 07777)
+      throw bad_upload(name, "entry " + e.path() + " has mode bits beyond 07777");
     if (!Entry::Kind_IsValid(e.kind()))
       throw bad_upload(name, "entry " + e.path() + " has an unknown kind");
     if (e.kind() == Entry::KIND_FILE && (!oci::is_sha256_digest(e.blob()) || !store.blob(e.blob())))
@@ -54,8 +55,7 @@ std::map<std::string, const Entry*> checked_entries(const std::string& name,
   }
   auto root = by_path.find(".");
   if (root == by_path.end()) throw bad_upload(name, "it has no root entry");
-  if (root->second->kind() == Entry::KIND_SYMLINK)
-    throw bad_upload(name, "its root is a symlink");
+  if (root->second->kind() == Entry::KIND_SYMLINK) throw bad_upload(name, "its root is a symlink");
   if (root->second->kind() == Entry::KIND_FILE && by_path.size() != 1)
     throw bad_upload(name, "its root is a file, yet it has more entries");
   for (const auto& [path, e] : by_path) {
@@ -147,7 +147,8 @@ cache::Record from_upload(const v1::LocalOp& spec, const v1::LocalContent& conte
       ctx.cancel.throw_if_cancelled();
       const fs::path at = path == "." ? top : top / path;
       if (e->kind() == Entry::KIND_DIRECTORY) {
-        if (::mkdir(at.c_str(), 0700) != 0) throw system_error("cannot create " + at.string(), errno);
+        if (::mkdir(at.c_str(), 0700) != 0)
+          throw system_error("cannot create " + at.string(), errno);
       } else if (e->kind() == Entry::KIND_FILE) {
         copy_new_file(*ctx.store.blob(e->blob()), at, e->mode());
       } else if (::symlink(e->target().c_str(), at.c_str()) != 0) {

@@ -80,9 +80,14 @@ TEST(RemoteBuild, LocalInputsAreSentOnceAndGiveTheBytesOfAnInProcessBuild) {
   std::ofstream(ctx / "recipe") << "ARG IMAGE\nFROM ${IMAGE} AS image\nROOTFS image AS rootfs\n"
                                    "  COPY app /opt/app\n  COPY motd /etc/\n";
   auto build = [&](const std::string& out, std::vector<std::string> extra) {
-    std::vector<std::string> args = {"--cache-dir", (dir.path() / "client-cache").string(),
-                                     "--progress=plain", "--recipe", (ctx / "recipe").string(),
-                                     "--target", "rootfs", "--output",
+    std::vector<std::string> args = {"--cache-dir",
+                                     (dir.path() / "client-cache").string(),
+                                     "--progress=plain",
+                                     "--recipe",
+                                     (ctx / "recipe").string(),
+                                     "--target",
+                                     "rootfs",
+                                     "--output",
                                      "type=local,dest=" + (dir.path() / out).string(),
                                      "oci-layout:" + (fixture("hello") / "layout").string()};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -121,6 +126,31 @@ TEST(RemoteBuild, LocalInputsAreSentOnceAndGiveTheBytesOfAnInProcessBuild) {
   EXPECT_TRUE(contains(third.output, "sent 1 of " + std::string(sent[2]) + " blobs"))
       << third.output;
   EXPECT_EQ(rootfs_files(dir.path() / "remote3")["c2w/rootfs/etc/motd"].data, "changed\n");
+}
+
+TEST(RemoteBuild, ADockerArchiveIsUploadedToo) {
+  TempDir dir;
+  C2wd d(dir.path() / "builder-cache");
+  auto build = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        "--cache-dir",
+        (dir.path() / out / "cache").string(),
+        "--progress=plain",
+        "--target",
+        "rootfs",
+        "--output",
+        "type=local,dest=" + (dir.path() / out / "o").string(),
+        "docker-archive:" + (fixture("busybox") / "busybox.tar").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return c2w_run(args);
+  };
+  CommandResult remote = build("remote", {"--builder", d.address});
+  ASSERT_EQ(remote.exit_code, 0) << remote.output << d.log();
+  EXPECT_TRUE(contains(remote.output, "from the client's upload")) << remote.output;
+  CommandResult local = build("local", {});
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  EXPECT_EQ(slurp(dir.path() / "remote" / "o" / "rootfs.cpio.zst"),
+            slurp(dir.path() / "local" / "o" / "rootfs.cpio.zst"));
 }
 
 TEST(RemoteBuild, TwoBuildersWithSeparateCachesShareOneRegistry) {
@@ -264,22 +294,22 @@ TEST(RemoteBuild, HostileUploadsAndRequestsAreRefused) {
     op.mutable_local()->set_content_digest(digest);
     return op;
   };
-  auto with_entries = [&](const std::string& digest,
-                          std::vector<std::tuple<c2w::v1::LocalEntry::Kind, std::string,
-                                                 std::string>> entries) {
-    c2w::v1::SolveRequest req;
-    auto* f = req.add_local_files();
-    f->set_content_digest(digest);
-    for (auto& [kind, path, value] : entries) {
-      auto* e = f->add_entries();
-      e->set_kind(kind);
-      e->set_path(path);
-      e->set_mode(0644);
-      (kind == c2w::v1::LocalEntry::KIND_FILE ? e->mutable_blob() : e->mutable_target())
-          ->assign(value);
-    }
-    return req;
-  };
+  auto with_entries =
+      [&](const std::string& digest,
+          std::vector<std::tuple<c2w::v1::LocalEntry::Kind, std::string, std::string>> entries) {
+        c2w::v1::SolveRequest req;
+        auto* f = req.add_local_files();
+        f->set_content_digest(digest);
+        for (auto& [kind, path, value] : entries) {
+          auto* e = f->add_entries();
+          e->set_kind(kind);
+          e->set_path(path);
+          e->set_mode(0644);
+          (kind == c2w::v1::LocalEntry::KIND_FILE ? e->mutable_blob() : e->mutable_target())
+              ->assign(value);
+        }
+        return req;
+      };
   using K = c2w::v1::LocalEntry;
   const std::string digest = "xxh3:0123456789abcdef0123456789abcdef";
   st = s.solve(local_op(digest), with_entries(digest, {{K::KIND_DIRECTORY, ".", ""},
