@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <thread>
 
 #include "base/hash.h"
 #include "c2w/v1/control.grpc.pb.h"
@@ -151,6 +152,38 @@ TEST(RemoteBuild, ADockerArchiveIsUploadedToo) {
   ASSERT_EQ(local.exit_code, 0) << local.output;
   EXPECT_EQ(slurp(dir.path() / "remote" / "o" / "rootfs.cpio.zst"),
             slurp(dir.path() / "local" / "o" / "rootfs.cpio.zst"));
+}
+
+// Eight clients with their own caches ask one empty builder for the same rootfs at once: they
+// all upload the same image, each step runs once on the builder, and all get the same bytes.
+TEST(RemoteBuild, EightClientsAtOnceRunEachStepOnce) {
+  TempDir dir;
+  C2wd d(dir.path() / "builder-cache");
+  const std::string image = "oci-layout:" + (fixture("busybox") / "layout").string();
+  std::vector<CommandResult> results(8);
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < results.size(); ++i)
+    clients.emplace_back([&, i] {
+      const fs::path mine = dir.path() / ("client" + std::to_string(i));
+      results[i] = c2w_run({"--builder", d.address, "--cache-dir", (mine / "cache").string(),
+                            "--progress=plain", "--target", "rootfs", "--output",
+                            "type=local,dest=" + (mine / "o").string(), image});
+    });
+  for (auto& c : clients) c.join();
+  int unpacks = 0, rootfs = 0;  // how many clients saw the step run (not CACHED)
+  for (const CommandResult& r : results) {
+    ASSERT_EQ(r.exit_code, 0) << r.output << d.log();
+    for (const std::string& name : executed(r.output)) {
+      unpacks += contains(name, "] UNPACK ");
+      rootfs += contains(name, "] ROOTFS ");
+    }
+  }
+  EXPECT_EQ(unpacks, 1);
+  EXPECT_EQ(rootfs, 1);
+  const std::string want = slurp(dir.path() / "client0" / "o" / "rootfs.cpio.zst");
+  ASSERT_FALSE(want.empty());
+  for (size_t i = 1; i < results.size(); ++i)
+    EXPECT_EQ(slurp(dir.path() / ("client" + std::to_string(i)) / "o" / "rootfs.cpio.zst"), want);
 }
 
 TEST(RemoteBuild, TwoBuildersWithSeparateCachesShareOneRegistry) {
