@@ -152,6 +152,8 @@ int convert(const Options& o) {
       attach_local_inputs(*stub, o.builder, context, *store, *printer, cancel, request);
       remote = solve_remote(o.builder, *stub, request, *printer, cancel, *store);
       result.record.content = remote.result.digest();
+      if (remote.result.kind() == v1::SolveResult::KIND_TREE)
+        result.record.kind = cache::Record::Kind::kTree;
       result.record.size = static_cast<uint64_t>(remote.result.size_bytes());
       if (!remote.result.filename().empty())
         result.record.meta = {{"filename", remote.result.filename()}};

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/error.h"
+#include "cache/tree_tar/tree_tar.h"
 #include "oci/sha256.h"
 
 namespace c2w::client {
@@ -68,6 +69,58 @@ void throw_remote_error(const grpc::Status& status, const BuilderOptions& o) {
   throw remote_error(status, o);
 }
 
+namespace {
+
+// A tree result: unless the store has it, its tar stream, checked against the sha256 the
+// builder sends after it, is unpacked into the store under the tree's id.
+fs::path download_tree(const BuilderOptions& o, v1::Control::Stub& stub, const std::string& id,
+                       cache::Store& store) {
+  if (auto have = store.tree(id)) return *have;
+  grpc::ClientContext ctx;
+  authorize(ctx, o);
+  v1::ReadResultRequest req;
+  req.set_digest(id);
+  req.set_tree(true);
+  auto chunks = stub.ReadResult(&ctx, req);
+  oci::Sha256 hash;
+  std::string trailer;
+  v1::Chunk chunk;
+  auto next = [&]() -> std::string_view {
+    while (trailer.empty() && chunks->Read(&chunk)) {
+      if (!chunk.stream_sha256().empty()) trailer = chunk.stream_sha256();
+      if (chunk.data().empty()) continue;
+      hash.update(chunk.data());
+      return chunk.data();
+    }
+    return {};
+  };
+  const fs::path staged = store.stage_tree();
+  struct Discard {
+    cache::Store& store;
+    fs::path dir;
+    ~Discard() { store.discard(dir); }
+  } discard{store, staged};
+  const fs::path top = staged / "content";
+  fs::create_directory(top);
+  std::optional<Error> damaged;
+  try {
+    cache::read_tree_tar(next, top);
+  } catch (const Error& e) {
+    damaged = e;  // a broken stream is reported by its status or its checksum first
+  }
+  while (next().size()) {
+  }
+  grpc::Status st = chunks->Finish();
+  if (!st.ok()) throw_remote_error(st, o);
+  if (trailer.empty() || trailer != hash.digest())
+    throw Error("the tree " + id + " from the builder arrived damaged (its checksum differs)",
+                "the connection or the builder is at fault; build again");
+  if (damaged) throw *damaged;
+  return store.commit_tree(top, id);
+}
+
+}  // namespace
+
 RemoteResult solve_remote(const BuilderOptions& o, v1::Control::Stub& stub,
                           const v1::SolveRequest& req, solver::ProgressSink& progress,
                           const solver::CancelToken& cancel, cache::Store& store) {
@@ -113,10 +166,10 @@ RemoteResult solve_remote(const BuilderOptions& o, v1::Control::Stub& stub,
   if (!st.ok()) out.late_error = remote_error(st, o);
   if (!have_result)
     throw Error("the builder at " + o.address + " ended the solve without a result");
-  if (out.result.kind() == v1::SolveResult::KIND_TREE)
-    throw Error("the result is a directory tree, which a remote builder cannot send yet",
-                "build a file result (e.g. out.wasm or --target kernel), or build in process");
-
+  if (out.result.kind() == v1::SolveResult::KIND_TREE) {
+    out.file = download_tree(o, stub, out.result.digest(), store);
+    return out;
+  }
   if (auto have = store.blob(out.result.digest())) {  // built before: nothing to download
     out.file = *have;
     return out;

@@ -5,7 +5,9 @@
 
 #include "base/error.h"
 #include "cache/shared/shared_cache.h"
+#include "cache/tree_tar/tree_tar.h"
 #include "daemon/uploads.h"
+#include "graph/digest.h"
 #include "oci/sha256.h"
 
 namespace c2w::daemon {
@@ -295,8 +297,11 @@ grpc::Status ControlService::Info(grpc::ServerContext* ctx, const v1::InfoReques
 grpc::Status ControlService::ReadResult(grpc::ServerContext* ctx, const v1::ReadResultRequest* req,
                                         grpc::ServerWriter<v1::Chunk>* writer) {
   if (auto st = check_auth(ctx); !st.ok()) return st;
+  if (req->tree() && (graph::is_digest(req->digest()) || oci::is_sha256_digest(req->digest())))
+    return send_tree(*ctx, req->digest(), *writer);
   if (!oci::is_sha256_digest(req->digest()))
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "results are read by sha256 digest");
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "results are read by sha256 digest or tree id");
   auto path = store_.blob(req->digest());
   if (!path)
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
@@ -313,6 +318,30 @@ grpc::Status ControlService::ReadResult(grpc::ServerContext* ctx, const v1::Read
     if (!writer->Write(c) || ctx->IsCancelled())
       return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::send_tree(grpc::ServerContext& ctx, const std::string& id,
+                                       grpc::ServerWriter<v1::Chunk>& writer) {
+  auto tree = store_.tree(id);
+  if (!tree)
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "no tree " + id + " in the builder's cache");
+  oci::Sha256 hash;
+  bool sent = false;
+  try {
+    sent = cache::write_tree_tar(*tree, kTransferChunkBytes, [&](std::string_view piece) {
+      hash.update(piece);
+      v1::Chunk c;
+      c.set_data(piece.data(), piece.size());
+      return writer.Write(c) && !ctx.IsCancelled();
+    });
+  } catch (const Error& e) {
+    return error_status(grpc::StatusCode::INTERNAL, e);
+  }
+  if (!sent) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  v1::Chunk trailer;
+  trailer.set_stream_sha256(hash.digest());
+  writer.Write(trailer);
   return grpc::Status::OK;
 }
 

@@ -66,6 +66,8 @@ class ControlService final : public v1::Control::Service {
  private:
   struct Session;
   grpc::Status check_auth(grpc::ServerContext* ctx) const;
+  grpc::Status send_tree(grpc::ServerContext& ctx, const std::string& id,
+                         grpc::ServerWriter<v1::Chunk>& writer);
 
   cache::Store& store_;
   solver::Solver& solver_;

@@ -5,6 +5,7 @@
 // requests for the builder's own files are refused without hurting the daemon.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <map>
@@ -152,6 +153,51 @@ TEST(RemoteBuild, ADockerArchiveIsUploadedToo) {
   ASSERT_EQ(local.exit_code, 0) << local.output;
   EXPECT_EQ(slurp(dir.path() / "remote" / "o" / "rootfs.cpio.zst"),
             slurp(dir.path() / "local" / "o" / "rootfs.cpio.zst"));
+}
+
+// A tree result (the unpacked rootfs) comes through as a tar stream and exports like one built
+// in process: same names, contents, modes, mtimes and hard links.
+TEST(RemoteBuild, ATreeResultArrivesWhole) {
+  TempDir dir;
+  C2wd d(dir.path() / "builder-cache");
+  const std::string image = "oci-layout:" + (fixture("busybox") / "layout").string();
+  auto build = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--cache-dir",
+                                     (dir.path() / out / "cache").string(),
+                                     "--progress=plain",
+                                     "--target",
+                                     "image",
+                                     "--output",
+                                     "type=local,dest=" + (dir.path() / out / "o").string(),
+                                     image};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return c2w_run(args);
+  };
+  CommandResult remote = build("remote", {"--builder", d.address});
+  ASSERT_EQ(remote.exit_code, 0) << remote.output << d.log();
+  CommandResult local = build("local", {});
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  auto listing = [](const fs::path& root) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      struct stat st {};
+      ::lstat(e.path().c_str(), &st);
+      const std::string name = e.path().lexically_relative(root).string();
+      // The unpack op writes its manifest when it runs: two unpacks, two times.
+      const std::string mtime = name == "metadata.jsonl" ? ""
+                                                         : std::to_string(st.st_mtim.tv_sec) + "." +
+                                                               std::to_string(st.st_mtim.tv_nsec);
+      std::string what =
+          std::to_string(st.st_mode) + " " + mtime + " " + std::to_string(st.st_nlink);
+      if (S_ISREG(st.st_mode)) what += " " + c2w::oci::Sha256::of_file(e.path());
+      if (S_ISLNK(st.st_mode)) what += " -> " + fs::read_symlink(e.path()).string();
+      out[name] = what;
+    }
+    return out;
+  };
+  auto want = listing(dir.path() / "local" / "o");
+  EXPECT_GT(want.size(), 100u);
+  EXPECT_EQ(listing(dir.path() / "remote" / "o"), want);
 }
 
 // Eight clients with their own caches ask one empty builder for the same rootfs at once: they
