@@ -7,6 +7,8 @@
 #             cpubench (c2w --target boot), then `run -- /cpubench`
 #   node      that image converted by c2w to out.wasm, on node:wasi (tools/c2w-run.mjs)
 #   wasmedge  the same out.wasm after `wasmedge compile` (AOT)
+#   chromium  the same image through `c2w --to-browser` (the same out.wasm and its page), served
+#             by `c2w serve` and run in headless Chromium by bench/browser_run.mjs
 # Prints guest seconds per part (timed inside the guest) with ratios to qemu, guest MIPS
 # (instruction counts from c2w-emu's instret, the same program on every machine), the wall
 # time from launch to cpubench's first line (boot for qemu and c2w-emu, restore for the rest),
@@ -19,7 +21,8 @@
 #   C2W_FIXTURES=DIR        fixtures (default ~/.cache/c2w-fixtures); its c2w-cache seeds the
 #                           conversion cache so the kernel is not rebuilt
 #   CPUBENCH_SCALE=N        multiply cpubench's work (default 1: about 1 s per part on qemu)
-#   CPUBENCH_RUNNERS="..."  subset of: qemu c2w-emu c2w-vm node wasmedge (default all)
+#   CPUBENCH_RUNNERS="..."  subset of: qemu c2w-emu c2w-vm node wasmedge chromium (default all)
+#   C2W_CHROMIUM=PATH       Chromium for the chromium runner (default /usr/bin/chromium)
 #   CPUBENCH_KEEP=1         keep the work directory (printed) for a look at the logs
 # Runners whose tools are missing are skipped with a note.
 set -euo pipefail
@@ -29,7 +32,7 @@ fixtures=${C2W_FIXTURES:-$HOME/.cache/c2w-fixtures}
 kernel=${C2W_KERNEL:-$fixtures/kernel-riscv64/Image}
 cpubench=${CPUBENCH:-$build/guest/bench/guest/cpubench}
 scale=${CPUBENCH_SCALE:-1}
-read -ra runners <<< "${CPUBENCH_RUNNERS:-qemu c2w-emu c2w-vm node wasmedge}"
+read -ra runners <<< "${CPUBENCH_RUNNERS:-qemu c2w-emu c2w-vm node wasmedge chromium}"
 limit=3600  # seconds per runner, a guard against a hung guest only
 c2w=$build/cmd/c2w
 emu=$build/cmd/c2w-emu
@@ -40,7 +43,13 @@ mkimage=$build/tests/fixtures/mkimage/c2w-mkimage
 [[ -x $cpubench ]] || { echo "guest_cpu: no cpubench at $cpubench (build the guest part, or set CPUBENCH)" >&2; exit 1; }
 [[ -f $kernel ]] || { echo "guest_cpu: no kernel at $kernel (set C2W_KERNEL)" >&2; exit 1; }
 work=$(mktemp -d)
-if [[ -n ${CPUBENCH_KEEP:-} ]]; then echo "guest_cpu: work directory $work"; else trap 'rm -rf "$work"' EXIT; fi
+serve_pid=""  # `c2w serve` for the chromium runner
+cleanup() {
+  if [[ -n $serve_pid ]]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
+  if [[ -z ${CPUBENCH_KEEP:-} ]]; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
+[[ -z ${CPUBENCH_KEEP:-} ]] || echo "guest_cpu: work directory $work"
 results=$work/results  # lines: RUNNER PART SECONDS CHECKSUM INSNS | RUNNER @first SECONDS | RUNNER @wall SECONDS
 : > "$results"
 note() { echo "note: $*"; }
@@ -106,7 +115,7 @@ fi
 
 # ---- an image holding cpubench, its boot snapshot and out.wasm
 snapshot="" module=""
-if want c2w-vm || want node || want wasmedge; then
+if want c2w-vm || want node || want wasmedge || want chromium; then
   if [[ -x $c2w && -x $mkimage ]]; then
     mkdir -p "$work/tree" "$work/cache"
     install -m 755 "$cpubench" "$work/tree/cpubench"
@@ -119,13 +128,13 @@ if want c2w-vm || want node || want wasmedge; then
         --output "type=local,dest=$work/boot" "oci-layout:$work/layout" >"$work/boot.log" 2>&1; then
       snapshot=$work/boot/snapshot.c2wsnap
     else note "c2w --target boot failed: $(grep -m1 'error' "$work/boot.log" || tail -1 "$work/boot.log")"; fi
-    if want node || want wasmedge; then
+    if want node || want wasmedge || want chromium; then
       if "$c2w" --cache-dir "$work/cache" --progress=plain "oci-layout:$work/layout" \
           "$work/out.wasm" >"$work/convert.log" 2>&1; then
         module=$work/out.wasm
-      else note "c2w IMAGE out.wasm failed, no node/wasmedge columns: $(grep -m1 'error' "$work/convert.log" || tail -1 "$work/convert.log")"; fi
+      else note "c2w IMAGE out.wasm failed, no node/wasmedge/chromium columns: $(grep -m1 'error' "$work/convert.log" || tail -1 "$work/convert.log")"; fi
     fi
-  else note "no $c2w or $mkimage: no c2w-vm, node or wasmedge columns"; fi
+  else note "no $c2w or $mkimage: no c2w-vm, node, wasmedge or chromium columns"; fi
 fi
 args=(/cpubench --scale "$scale")
 if want c2w-vm && [[ -n $snapshot ]]; then
@@ -144,6 +153,32 @@ if want wasmedge && [[ -n $module ]]; then
       run_logged wasmedge "$root/tools/wasmedge" "$work/aot.wasm" "${args[@]}"
     else note "wasmedge compile failed: $(tail -1 "$work/aot.log")"; fi
   else note "tools/wasmedge does not run (scripts/setup installs it): no wasmedge column"; fi
+fi
+# chromium: the browser folder of the same image (the cached pack: the same out.wasm), served
+# with the isolation headers; the page gets cpubench's arguments through its URL.
+chromium=${C2W_CHROMIUM:-/usr/bin/chromium}
+if want chromium && [[ -n $module ]]; then
+  if ! command -v node >/dev/null; then note "node not installed: no chromium column"
+  elif [[ ! -x $chromium ]]; then note "no chromium at $chromium (scripts/setup installs it, or set C2W_CHROMIUM): no chromium column"
+  elif [[ ! -d $root/web/node_modules/playwright-core ]]; then note "no playwright-core in web/node_modules (scripts/setup installs it): no chromium column"
+  elif ! "$c2w" --cache-dir "$work/cache" --progress=plain --to-browser "oci-layout:$work/layout" \
+      "$work/site" >"$work/browser.log" 2>&1; then
+    note "c2w --to-browser failed, no chromium column: $(grep -m1 'error' "$work/browser.log" || tail -1 "$work/browser.log")"
+  else
+    cmp -s "$module" "$work/site/out.wasm" || note "the browser folder's out.wasm differs from out.wasm (measuring it anyway)"
+    "$c2w" serve "$work/site" --addr 127.0.0.1:0 >/dev/null 2>"$work/serve.log" &
+    serve_pid=$!
+    url=""
+    for _ in $(seq 100); do  # it prints its address once it listens
+      url=$(sed -n 's|^c2w: serving .* at \(http://[^ ]*\).*|\1|p' "$work/serve.log")
+      [[ -z $url ]] && kill -0 "$serve_pid" 2>/dev/null && sleep 0.1 || break
+    done
+    if [[ -n $url ]]; then
+      query="" ; for a in "${args[@]}"; do query+="${query:+&}arg=$a"; done  # no characters to escape
+      run_logged chromium node "$root/bench/browser_run.mjs" "$url?$query" $((limit - 30))
+    else note "c2w serve did not start, no chromium column: $(tail -1 "$work/serve.log")"; fi
+    kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; serve_pid=""
+  fi
 fi
 
 # ---- the tables
@@ -199,7 +234,7 @@ awk '
     for (i = 0; i < n; i++) printf " %9s", order[i]
     printf "\nlaunch->1st line  "
     for (i = 0; i < n; i++) printf " %9.2f", extra[order[i], "@first"]
-    printf "   (qemu, c2w-emu: kernel boot; others: snapshot restore)\nlaunch->exit      "
+    printf "   (qemu, c2w-emu: kernel boot; others: snapshot restore; chromium: browser start, fetch, compile too)\nlaunch->exit      "
     for (i = 0; i < n; i++) printf " %9.2f", extra[order[i], "@wall"]
     printf "\n"
     if (("wasmedge", "@compile") in extra) printf "wasmedge compile (AOT) of out.wasm: %.2f s\n", extra["wasmedge", "@compile"]
@@ -211,4 +246,10 @@ awk '
     if (q > 0 && ("node", "total") in secs)    printf "  node     / qemu     = %5.2fx   (goal <= 1.75x)\n", secs["node", "total"] / q
     if ((nat, "total") in secs && ("wasmedge", "total") in secs)
       printf "  wasmedge speed / %s speed = %4.2fx   (goal >= 0.5x)\n", nat, secs[nat, "total"] / secs["wasmedge", "total"]
+    if (("node", "total") in secs && ("chromium", "total") in secs && secs["node", "total"] > 0) {
+      printf "  chromium / node     = %5.2fx   (goal <= 1.2x)   per part:", secs["chromium", "total"] / secs["node", "total"]
+      for (j = 1; j <= 5; j++)
+        if (secs["node", parts[j]] > 0) printf " %s %.2fx", parts[j], secs["chromium", parts[j]] / secs["node", parts[j]]
+      printf "\n"
+    }
   }' "$results"
