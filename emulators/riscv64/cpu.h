@@ -154,7 +154,9 @@ class Cpu {
   void trap(uint64_t cause, uint64_t tval, bool interrupt = false);
   bool illegal();
   bool check_interrupts();
-  void update_timers();
+  // Sets or clears the timer interrupt lines from the clock. `fresh`: read the host clock now;
+  // otherwise a reading taken fewer than kClockStride cycles ago is reused.
+  void update_timers(bool fresh = false);
   uint64_t read_mstatus() const;
   void write_mstatus(uint64_t value, uint64_t mask);
   bool counter_allowed(uint32_t index) const;
@@ -186,6 +188,13 @@ class Cpu {
   Bus& bus_;
   Clock clock_;
   void* clock_ctx_;
+  // Reading the host clock is a call out of the sandbox (WASI clock_time_get; in a browser a
+  // JS function). Blocks end at every trap and xRET, so a system-call-heavy guest read it twice
+  // per call; now it is read at every run() entry and otherwise at most every kClockStride
+  // cycles, and a timer fires at most that many instructions late (microseconds). rdtime
+  // still reads the clock every time.
+  static constexpr uint64_t kClockStride = 4096;
+  uint64_t clock_reading_ = 0, clock_read_at_ = 0;  // the last reading and `cycle` then
   bool exit_requested_ = false;
   bool machine_trap_pending_ = false;
   bool end_block_ = false;           // leave the inner loop to re-check interrupts / modes

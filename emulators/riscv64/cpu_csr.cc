@@ -121,8 +121,12 @@ void Cpu::xret(bool machine) {
   after_mode_change();
 }
 
-void Cpu::update_timers() {
-  const uint64_t t = time();
+void Cpu::update_timers(bool fresh) {
+  if (fresh || cycle - clock_read_at_ >= kClockStride) {
+    clock_reading_ = time();
+    clock_read_at_ = cycle;
+  }
+  const uint64_t t = clock_reading_;
   mip = t >= mtimecmp ? mip | 1 << kMTI : mip & ~uint64_t{1 << kMTI};
   if (menvcfg & kMenvcfgSTCE) mip = t >= stimecmp ? mip | 1 << kSTI : mip & ~uint64_t{1 << kSTI};
 }

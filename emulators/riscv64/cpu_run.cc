@@ -67,12 +67,14 @@ bool Cpu::fetch_slow(uint64_t pc0, uint32_t* raw) {
 
 Exit Cpu::run(uint64_t max_instructions) {
   uint64_t budget = max_instructions;
+  bool fresh = true;  // the host may have slept (WFI) since the last reading
   for (;;) {
     if (machine_trap_pending_) {
       machine_trap_pending_ = false;
       return Exit::kMachineTrap;
     }
-    update_timers();
+    update_timers(fresh);
+    fresh = false;
     cur_pc_ = pc;
     if (check_interrupts()) {
       waiting = false;
