@@ -174,13 +174,19 @@ RemoteResult solve_remote(const BuilderOptions& o, v1::Control::Stub& stub,
     out.file = *have;
     return out;
   }
+  // The writer holds the blob's download lock: a client that shares this cache and wanted the
+  // same result waits here, then finds it.
+  cache::BlobWriter file = store.write_blob(out.result.digest());
+  if (auto have = store.blob(out.result.digest())) {
+    out.file = *have;
+    return out;
+  }
+  file.restart();
   grpc::ClientContext rctx;
   authorize(rctx, o);
   v1::ReadResultRequest rreq;
   rreq.set_digest(out.result.digest());
   auto chunks = stub.ReadResult(&rctx, rreq);
-  cache::BlobWriter file = store.write_blob(out.result.digest());
-  file.restart();
   v1::Chunk chunk;
   while (chunks->Read(&chunk)) file.write(chunk.data().data(), chunk.data().size());
   grpc::Status rst = chunks->Finish();

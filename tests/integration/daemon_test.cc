@@ -31,11 +31,20 @@ struct Daemon : c2w::testing::C2wd {
       : C2wd(c2w::testing::fixture("c2w-cache"), std::move(extra), std::move(addr)) {}
 };
 
+// The client's own cache (where results land) sits beside `dest`, not in the user's.
 CommandResult build_kernel(const std::string& builder, const fs::path& dest,
                            std::vector<std::string> extra = {}) {
   std::vector<std::string> argv = {
-      C2W_BINARY_PATH, "--builder", builder,    "--progress=plain",
-      "--target",      "kernel",    "--output", "type=local,dest=" + dest.string()};
+      C2W_BINARY_PATH,
+      "--builder",
+      builder,
+      "--cache-dir",
+      (dest.parent_path() / (dest.filename().string() + "-cache")).string(),
+      "--progress=plain",
+      "--target",
+      "kernel",
+      "--output",
+      "type=local,dest=" + dest.string()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return c2w::testing::run_command(argv);
 }
@@ -99,8 +108,9 @@ TEST(Daemon, KilledMidSolveThenRestarted) {
     Daemon d;
     address = d.address;
     BackgroundProcess client(
-        {C2W_BINARY_PATH, "--builder", d.address, "--progress=plain", "--no-cache", "--target",
-         "kernel", "--output", "type=local,dest=" + (out.path() / "k").string()},
+        {C2W_BINARY_PATH, "--builder", d.address, "--cache-dir", (out.path() / "cache").string(),
+         "--progress=plain", "--no-cache", "--target", "kernel", "--output",
+         "type=local,dest=" + (out.path() / "k").string()},
         out.path() / "client.log");
     for (int i = 0; i < 200 && !contains(c2w::testing::slurp(out.path() / "client.log"), "#2 ");
          ++i)

@@ -274,9 +274,9 @@ TEST(RemoteBuild, TwoBuildersWithSeparateCachesShareOneRegistry) {
   EXPECT_EQ(slurp(dir.path() / "b.wasm"), bytes);
 
   // A type=local cache with --builder is the builder's directory, not ours: refused.
-  CommandResult refused = c2w_run({"--builder", b.address, "--cache-to",
-                                   "type=local,dest=" + (dir.path() / "c").string(), image,
-                                   (dir.path() / "c.wasm").string()});
+  CommandResult refused = c2w_run(
+      {"--builder", b.address, "--cache-dir", (dir.path() / "client").string(), "--cache-to",
+       "type=local,dest=" + (dir.path() / "c").string(), image, (dir.path() / "c.wasm").string()});
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
 }
 

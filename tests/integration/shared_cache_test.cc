@@ -252,8 +252,9 @@ TEST(SharedCache, OutputTypeRegistryThroughTheBuilder) {
   std::string ref = registry.host() + "/c2w/rootfs:remote";
   std::string image = "oci-layout:" + (fixture("busybox") / "layout").string();
   CommandResult pushed =
-      c2w_run({"--builder", address, "--progress=plain", "--insecure-registry", registry.host(),
-               "--target", "rootfs", "--output", "type=registry,ref=" + ref, image});
+      c2w_run({"--builder", address, "--cache-dir", (dir.path() / "client").string(),
+               "--progress=plain", "--insecure-registry", registry.host(), "--target", "rootfs",
+               "--output", "type=registry,ref=" + ref, image});
   ASSERT_EQ(pushed.exit_code, 0) << pushed.output << c2w::testing::slurp(dir.path() / "c2wd.log");
   EXPECT_TRUE(contains(pushed.output, "pushed rootfs.cpio.zst (application/zstd")) << pushed.output;
   CommandResult raw = c2w::testing::run_command(
@@ -261,9 +262,10 @@ TEST(SharedCache, OutputTypeRegistryThroughTheBuilder) {
   ASSERT_EQ(raw.exit_code, 0) << raw.output;
   EXPECT_EQ(nlohmann::json::parse(raw.output)["layers"][0]["mediaType"], "application/zstd");
 
-  CommandResult refused = c2w_run({"--builder", address, "--target", "rootfs", "--cache-to",
-                                   "type=local,dest=" + (dir.path() / "c").string(), "--output",
-                                   "type=local,dest=" + (dir.path() / "o").string(), image});
+  CommandResult refused =
+      c2w_run({"--builder", address, "--cache-dir", (dir.path() / "client").string(), "--target",
+               "rootfs", "--cache-to", "type=local,dest=" + (dir.path() / "c").string(), "--output",
+               "type=local,dest=" + (dir.path() / "o").string(), image});
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
   EXPECT_TRUE(contains(refused.output, "with --builder, the shared cache must be type=registry"))
       << refused.output;
