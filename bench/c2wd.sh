@@ -25,18 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { date +%s.%N; }
-ms() { echo "($2 - $1) * 1000" | bc -l | xargs printf '%.0f'; }
-# Median wall time in ms of N runs of a command (its output discarded; a failure stops us).
-timed_ms() {
-  local n=$1; shift
-  local ts=()
-  for _ in $(seq "$n"); do
-    local a b; a=$(now); "$@" >/dev/null 2>&1 </dev/null; b=$(now)
-    ts+=("$(ms "$a" "$b")")
-  done
-  printf '%s\n' "${ts[@]}" | sort -n | sed -n "$(( (n + 1) / 2 ))p"
-}
+# shellcheck source=bench/timing.sh
+source "$(dirname "$0")/timing.sh"
 start_daemon() {  # start_daemon NAME CACHE_DIR -> sets $addr
   addr="unix://$work/$1.sock"
   "$c2wd" --addr "$addr" --cache-dir "$2" >"$work/$1.log" 2>&1 &
@@ -56,15 +46,15 @@ warm=$addr
 cmp -s "$work/warm.wasm" "$work/warm2.wasm" || { echo "remote and in-process bytes differ"; exit 1; }
 
 printf '%-52s %12s\n' measure value
-inproc=$(timed_ms "$runs" "$c2w" --cache-dir "$work/cache" --progress=plain "oci-layout:$layout" "$work/a.wasm")
-remote=$(timed_ms "$runs" "$c2w" --builder "$warm" --cache-dir "$work/client" --progress=plain \
+inproc=$(timed ms "$runs" "$c2w" --cache-dir "$work/cache" --progress=plain "oci-layout:$layout" "$work/a.wasm")
+remote=$(timed ms "$runs" "$c2w" --builder "$warm" --cache-dir "$work/client" --progress=plain \
   "oci-layout:$layout" "$work/b.wasm")
 printf '%-52s %10s ms\n' "fully cached busybox, in process (median of $runs)" "$inproc"
 printf '%-52s %10s ms\n' "fully cached busybox, through c2wd (median of $runs)" "$remote"
 printf '%-52s %+10d ms\n' "c2wd overhead (goal <= +100 ms)" "$((remote - inproc))"
 
 # 8 at once against one, all fully cached.
-one=$(timed_ms 3 "$c2w" --builder "$warm" --cache-dir "$work/client" --progress=plain \
+one=$(timed ms 3 "$c2w" --builder "$warm" --cache-dir "$work/client" --progress=plain \
   "oci-layout:$layout" "$work/one.wasm")
 eight() {
   local ps=()
@@ -77,7 +67,7 @@ eight() {
   for p in "${ps[@]}"; do wait "$p" || rc=1; done
   return $rc
 }
-all=$(timed_ms 3 eight)
+all=$(timed ms 3 eight)
 for i in $(seq 8); do cmp -s "$work/c$i.wasm" "$work/warm.wasm" || { echo "client $i got other bytes"; exit 1; }; done
 printf '%-52s %10s ms\n' "1 fully cached build through c2wd (median of 3)" "$one"
 printf '%-52s %10s ms\n' "8 at once through one c2wd, wall (median of 3)" "$all"

@@ -20,18 +20,8 @@ vm=$build/cmd/c2w-vm/c2w-vm
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l | xargs printf '%.2f'; }
-# Median of N timed runs of a command (stdout discarded).
-timed() {
-  local n=$1; shift
-  local ts=()
-  for _ in $(seq "$n"); do
-    local a b; a=$(now); "$@" >/dev/null 2>&1 </dev/null || true; b=$(now)
-    ts+=("$(secs "$a" "$b")")
-  done
-  printf '%s\n' "${ts[@]}" | sort -n | sed -n "$(( (n + 1) / 2 ))p"
-}
+# shellcheck source=bench/timing.sh
+source "$root/bench/timing.sh"
 
 printf '%-8s %-28s %10s\n' image measure value
 for image in "${images[@]}"; do
@@ -50,9 +40,9 @@ for image in "${images[@]}"; do
   printf '%-8s %-28s %8sMB\n' "$image" "rootfs unpacked" "$(du -sm "$fixtures/$image/rootfs" | cut -f1)"
   printf '%-8s %-28s %8sMB\n' "$image" "out.wasm" "$(( $(stat -c %s "$out") >> 20 ))"
   "$root/tools/wasmedge" compile "$out" "$work/$image.aot.wasm" >/dev/null 2>&1
-  native=$(timed 5 "$vm" run --restore "$work/boot-$image/snapshot.c2wsnap" -- echo hello)
-  node=$(timed 5 node --no-warnings "$root/tools/c2w-run.mjs" "$out" -- echo hello)
-  edge=$(timed 5 "$root/tools/wasmedge" "$work/$image.aot.wasm" echo hello)
+  native=$(timed secs 5 "$vm" run --restore "$work/boot-$image/snapshot.c2wsnap" -- echo hello)
+  node=$(timed secs 5 node --no-warnings "$root/tools/c2w-run.mjs" "$out" -- echo hello)
+  edge=$(timed secs 5 "$root/tools/wasmedge" "$work/$image.aot.wasm" echo hello)
   printf '%-8s %-28s %9ss\n' "$image" "echo hello, native runner" "$native"
   printf '%-8s %-28s %9ss  (%.1fx native)\n' "$image" "echo hello, node" "$node" "$(echo "$node / $native" | bc -l)"
   printf '%-8s %-28s %9ss  (%.1fx native)\n' "$image" "echo hello, wasmedge AOT" "$edge" "$(echo "$edge / $native" | bc -l)"
