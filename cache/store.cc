@@ -168,6 +168,7 @@ std::string BlobWriter::commit() {
   if (::rename(tmp_path_.c_str(), final_path.c_str()) != 0)
     throw system_error("cannot rename into " + final_path.string(), errno);
   committed_ = true;
+  if (store_) store_->mark_verified(digest);
   return digest;
 }
 
@@ -223,13 +224,18 @@ std::string Store::read_blob(std::string_view digest) {
 std::string Store::put_blob(std::string_view data) {
   std::string digest = oci::Sha256::of(data);
   if (!blob(digest)) write_atomic(root_ / "tmp", blob_path(digest), data);
+  mark_verified(digest);
+  return digest;
+}
+
+void Store::mark_verified(const std::string& digest) {
   std::lock_guard lock(verified_mu_);
   verified_.insert(digest);
-  return digest;
 }
 
 BlobWriter Store::write_blob(std::string_view expected_digest) {
   BlobWriter w;
+  w.store_ = this;
   w.final_dir_ = root_ / "blobs" / "sha256";
   w.expected_ = std::string(expected_digest);
   if (expected_digest.empty()) {

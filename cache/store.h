@@ -49,13 +49,15 @@ class BlobWriter {
   void write_file(const std::filesystem::path& path);
   // Discards everything written so far (e.g. the server ignored a Range request).
   void restart();
-  // Verifies the digest (the expected one if given) and moves the blob into the store.
+  // Verifies the digest (the expected one if given) and moves the blob into the store, which
+  // then knows it intact (Store::blob() does not hash it again).
   std::string commit();
 
  private:
   friend class Store;
   BlobWriter() = default;
   void open_file(bool truncate);
+  class Store* store_ = nullptr;
   std::filesystem::path final_dir_, tmp_path_;
   std::string expected_;
   int fd_ = -1;
@@ -121,6 +123,8 @@ class Store {
   PruneResult prune(uint64_t keep_bytes, bool all);
 
  private:
+  friend class BlobWriter;
+  void mark_verified(const std::string& digest);
   std::filesystem::path root_;
   mutable std::mutex verified_mu_;
   std::set<std::string> verified_;  // blobs hashed by this process already

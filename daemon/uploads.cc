@@ -49,7 +49,7 @@ grpc::Status put_blob(cache::Store& store, grpc::ServerContext& ctx,
   struct statvfs fsinfo {};
   if (::statvfs(store.root().c_str(), &fsinfo) == 0) {
     uint64_t free_bytes = uint64_t(fsinfo.f_bavail) * fsinfo.f_frsize;
-    if (size + kUploadReserveBytes > free_bytes || size > free_bytes)
+    if (size > free_bytes || free_bytes - size < kUploadReserveBytes)
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           "the builder has " + mib(free_bytes) +
                               " free in its cache, too little "

@@ -36,11 +36,24 @@ TreeEntry entry_of(const fs::path& path, const std::string& relative) {
   uint32_t mode = st.st_mode & 07777;
   if (S_ISLNK(st.st_mode)) return {'l', relative, 0, fs::read_symlink(path).string()};
   if (S_ISDIR(st.st_mode)) return {'d', relative, mode, ""};
-  if (S_ISREG(st.st_mode)) return {'f', relative, mode, xxh3_digest(file_bytes(path))};
+  if (S_ISREG(st.st_mode)) return {'f', relative, mode, file_content_digest(path)};
   throw std::runtime_error(path.string() + " is not a file, directory or symlink");
 }
 
 }  // namespace
+
+std::string file_content_digest(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  Xxh3Hasher hasher;
+  std::string buf(1 << 20, '\0');
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    hasher.update(std::string_view(buf.data(), static_cast<size_t>(in.gcount())));
+  }
+  if (in.bad()) throw std::runtime_error("cannot read " + path.string());
+  return hasher.finish();
+}
 
 std::string tree_digest(std::vector<TreeEntry> entries) {
   std::sort(entries.begin(), entries.end(),

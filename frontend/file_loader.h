@@ -32,6 +32,9 @@ struct TreeEntry {
 // checkouts of the same content, and the rootfs does not keep the client's anyway.
 std::string tree_digest(std::vector<TreeEntry> entries);
 
+// TreeEntry::content of a regular file: the xxh3 digest of its bytes, read in pieces.
+std::string file_content_digest(const std::filesystem::path& path);
+
 class FileLoader {
  public:
   virtual ~FileLoader() = default;

@@ -56,9 +56,7 @@ struct Solver::Solve {
   std::mutex mu;
   std::map<std::string, std::shared_future<InputValue>> vertices;  // by op digest
   std::atomic<size_t> executed{0}, cached{0};
-  RecordSource* shared = nullptr;
-  const ClientUploads* uploads = nullptr;
-  bool no_cache = false;
+  PerSolve per;  // no_cache already merged with the solver's own option
   std::map<std::string, cache::Record> records;  // by cache key, guarded by mu
 
   void used(const std::string& key, const cache::Record& record) {
@@ -128,9 +126,8 @@ void Solver::check_ops(const v1::Definition& def) const {
 SolveResult Solver::solve(const v1::Definition& def, ProgressSink& progress,
                           const CancelToken& cancel, const PerSolve& per_solve) {
   Solve s(def, progress, cancel);
-  s.shared = per_solve.shared;
-  s.uploads = per_solve.uploads;
-  s.no_cache = per_solve.no_cache || options_.no_cache;
+  s.per = per_solve;
+  s.per.no_cache = per_solve.no_cache || options_.no_cache;
   for (const std::string& bytes : def.ops()) {
     v1::Op op;
     if (!op.ParseFromString(bytes))
@@ -187,7 +184,7 @@ InputValue Solver::make_local(Solve& s, const InputValue& value) {
   VertexProgress vp(s.progress, value.vertex);
   bool pulled = false;
   try {
-    pulled = s.shared->pull(value.shared_key, value.record, store_, vp);
+    pulled = s.per.shared->pull(value.shared_key, value.record, store_, vp);
     if (!pulled)
       vp.log("the shared cache holds the record of " + value.record.content +
              ", not its files: running the step to make them");
@@ -264,7 +261,7 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
     std::vector<std::string_view> parts = {"c2w-solver-v1", digest, salt};
     for (const InputValue& in : inputs) parts.push_back(in.record.content);
     std::string key = xxh3_key(parts);
-    bool cacheable = !impl->is_volatile(op) && !s.no_cache;
+    bool cacheable = !impl->is_volatile(op) && !s.per.no_cache;
     if (cacheable) {
       if (auto hit = store_.get_action(key)) {
         s.emit(digest, true, true, true);
@@ -275,8 +272,8 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
         return v;
       }
       // Missing here, present in the shared cache: a hit whose content is pulled when needed.
-      if (s.shared) {
-        if (auto hit = s.shared->lookup(key)) {
+      if (s.per.shared) {
+        if (auto hit = s.per.shared->lookup(key)) {
           s.emit(digest, true, true, true);
           ++s.cached;
           s.used(key, *hit);
@@ -360,7 +357,7 @@ InputValue Solver::execute(Solve& s, const std::string& digest, const v1::Op& op
       if (in.path.empty()) in = materialize(in.record);
     VertexProgress vp(s.progress, digest);
     OpContext ctx{store_, options_, vp, s.stop, std::move(inputs)};
-    ctx.uploads = s.uploads;
+    ctx.uploads = s.per.uploads;
     cache::Record record = ops_.find(op.kind_case())->run(op, ctx);
     if (record.description.empty()) record.description = s.name(digest);
     if (!key.empty()) store_.put_action(key, record);

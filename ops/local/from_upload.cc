@@ -7,7 +7,6 @@
 #include <map>
 
 #include "base/error.h"
-#include "base/hash.h"
 #include "frontend/file_loader.h"
 #include "oci/sha256.h"
 #include "ops/local/local_op.h"
@@ -67,18 +66,6 @@ std::map<std::string, const Entry*> checked_entries(const std::string& name,
   return by_path;
 }
 
-std::string xxh3_of_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read " + path.string());
-  Xxh3Hasher hasher;
-  std::string buf(1 << 20, '\0');
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    hasher.update(std::string_view(buf.data(), static_cast<size_t>(in.gcount())));
-  }
-  return hasher.finish();
-}
-
 void copy_new_file(const fs::path& from, const fs::path& to, uint32_t mode) {
   int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out < 0) throw system_error("cannot create " + to.string(), errno);
@@ -117,7 +104,8 @@ cache::Record from_upload(const v1::LocalOp& spec, const v1::LocalContent& conte
     ctx.cancel.throw_if_cancelled();
     switch (e->kind()) {
       case Entry::KIND_FILE:
-        tree.push_back({'f', path, e->mode(), xxh3_of_file(*ctx.store.blob(e->blob()))});
+        tree.push_back(
+            {'f', path, e->mode(), frontend::file_content_digest(*ctx.store.blob(e->blob()))});
         break;
       case Entry::KIND_DIRECTORY:
         tree.push_back({'d', path, e->mode(), ""});

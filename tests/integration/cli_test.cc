@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "kernel/init/protocol.h"
+#include "tests/support/copy_context.h"
 #include "tests/support/cpio.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
@@ -101,20 +102,18 @@ TEST(Cli, ClearErrorsForBadInput) {
   EXPECT_EQ(missing_arg.exit_code, 2) << missing_arg.output;
 
   // A bad value for the default recipe's MEMORY: said up front with the fix, nothing written.
-  CommandResult bad_memory =
-      c2w_run({"--cache-dir", cache, "--build-arg", "MEMORY=12X",
-               "oci-layout:" + (fixture("busybox") / "layout").string(),
-               (dir.path() / "out.wasm").string()});
+  CommandResult bad_memory = c2w_run({"--cache-dir", cache, "--build-arg", "MEMORY=12X",
+                                      "oci-layout:" + (fixture("busybox") / "layout").string(),
+                                      (dir.path() / "out.wasm").string()});
   EXPECT_NE(bad_memory.exit_code, 0);
   EXPECT_TRUE(contains(bad_memory.output, "bad MEMORY size \"12X\"")) << bad_memory.output;
   EXPECT_TRUE(contains(bad_memory.output, "256M")) << bad_memory.output;
   EXPECT_FALSE(fs::exists(dir.path() / "out.wasm"));
 
   // An amd64-only image: the error names the platform and the option that will convert it.
-  CommandResult amd64 =
-      c2w_run({"--cache-dir", cache, "oci-layout:" + (fixture("multiarch") / "layout").string() +
-                                         ":amd64",
-               (dir.path() / "out.wasm").string()});
+  CommandResult amd64 = c2w_run(
+      {"--cache-dir", cache, "oci-layout:" + (fixture("multiarch") / "layout").string() + ":amd64",
+       (dir.path() / "out.wasm").string()});
   EXPECT_EQ(amd64.exit_code, 1) << amd64.output;
   EXPECT_TRUE(contains(amd64.output, "is for linux/amd64, not linux/riscv64")) << amd64.output;
   EXPECT_TRUE(contains(amd64.output, "--target-arch amd64")) << amd64.output;
@@ -337,13 +336,7 @@ TEST(Cli, ExportsTheInitramfsOfTheRootfsStage) {
 TEST(Cli, CopiesLocalFilesIntoTheRootfs) {
   TempDir dir;
   const fs::path ctx = dir.path() / "ctx";
-  fs::create_directories(ctx / "app" / "lib");
-  std::ofstream(ctx / "app" / "run") << "#!/bin/sh\necho run\n";
-  fs::permissions(ctx / "app" / "run", fs::perms(0755));
-  std::ofstream(ctx / "app" / "lib" / "x") << "library";
-  std::ofstream(ctx / "motd") << "welcome\n";
-  std::ofstream(ctx / "recipe") << "ARG IMAGE\nFROM ${IMAGE} AS image\nROOTFS image AS rootfs\n"
-                                   "  COPY app /opt/app\n  COPY motd /etc/\n";
+  c2w::testing::make_copy_context(ctx);
   auto assemble = [&](const std::string& out) {
     return c2w_run({"--cache-dir", (dir.path() / "cache").string(), "--progress=plain", "--recipe",
                     (ctx / "recipe").string(), "--target", "rootfs", "--output",
@@ -353,7 +346,8 @@ TEST(Cli, CopiesLocalFilesIntoTheRootfs) {
   CommandResult r = assemble("out");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::map<std::string, c2w::testing::CpioEntry> by_name;
-  for (auto& e : c2w::testing::read_cpio(dir.path() / "out" / "rootfs.cpio.zst")) by_name[e.name] = e;
+  for (auto& e : c2w::testing::read_cpio(dir.path() / "out" / "rootfs.cpio.zst"))
+    by_name[e.name] = e;
   EXPECT_EQ(by_name["c2w/rootfs/opt/app/run"].data, "#!/bin/sh\necho run\n");
   EXPECT_EQ(by_name["c2w/rootfs/opt/app/run"].perm, 0755u);
   EXPECT_EQ(by_name["c2w/rootfs/opt/app/lib/x"].data, "library");
@@ -365,7 +359,8 @@ TEST(Cli, CopiesLocalFilesIntoTheRootfs) {
   r = assemble("out2");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   by_name.clear();
-  for (auto& e : c2w::testing::read_cpio(dir.path() / "out2" / "rootfs.cpio.zst")) by_name[e.name] = e;
+  for (auto& e : c2w::testing::read_cpio(dir.path() / "out2" / "rootfs.cpio.zst"))
+    by_name[e.name] = e;
   EXPECT_EQ(by_name["c2w/rootfs/etc/motd"].data, "changed\n");
   EXPECT_EQ(by_name["c2w/rootfs/opt/app/lib/x"].data, "library");
 }

@@ -17,6 +17,7 @@
 #include "graph/digest.h"
 #include "oci/sha256.h"
 #include "tests/support/c2wd.h"
+#include "tests/support/copy_context.h"
 #include "tests/support/cpio.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
@@ -72,15 +73,9 @@ std::map<std::string, c2w::testing::CpioEntry> rootfs_files(const fs::path& dir)
 TEST(RemoteBuild, LocalInputsAreSentOnceAndGiveTheBytesOfAnInProcessBuild) {
   TempDir dir;
   const fs::path ctx = dir.path() / "ctx";
-  fs::create_directories(ctx / "app" / "lib");
-  std::ofstream(ctx / "app" / "run") << "#!/bin/sh\necho run\n";
-  fs::permissions(ctx / "app" / "run", fs::perms(0755));
-  std::ofstream(ctx / "app" / "lib" / "x") << "library";
+  c2w::testing::make_copy_context(ctx);
   fs::permissions(ctx / "app" / "lib", fs::perms(0750));
   fs::create_symlink("lib/x", ctx / "app" / "x-link");
-  std::ofstream(ctx / "motd") << "welcome\n";
-  std::ofstream(ctx / "recipe") << "ARG IMAGE\nFROM ${IMAGE} AS image\nROOTFS image AS rootfs\n"
-                                   "  COPY app /opt/app\n  COPY motd /etc/\n";
   auto build = [&](const std::string& out, std::vector<std::string> extra) {
     std::vector<std::string> args = {"--cache-dir",
                                      (dir.path() / "client-cache").string(),
