@@ -153,4 +153,14 @@ int free_loopback_port() {
   return ntohs(addr.sin_port);
 }
 
+bool copy_cache(const std::filesystem::path& from, const std::filesystem::path& dest) {
+  std::error_code ec;
+  std::filesystem::create_directories(dest, ec);
+  if (ec) return false;
+  const CommandResult r =
+      run_command({"sh", "-c", "tar -C \"$1\" --exclude=./tmp -cf - . | tar -C \"$2\" -xf -",
+                   "copy_cache", from.string(), dest.string()});
+  return r.exit_code == 0;
+}
+
 }  // namespace c2w::testing

@@ -53,4 +53,9 @@ class TempDir {
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_loopback_port();
 
+// Copies a c2w cache (e.g. the fixtures' c2w-cache with the kernel) to `dest`, modes and times
+// kept, leaving its scratch (tmp/) behind: a tree discarded there may still be being removed
+// by the detached rm of the process that discarded it. False when the copy fails.
+bool copy_cache(const std::filesystem::path& from, const std::filesystem::path& dest);
+
 }  // namespace c2w::testing
