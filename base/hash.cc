@@ -12,7 +12,7 @@ std::string format(XXH128_hash_t h) {
   XXH128_canonical_t c;
   XXH128_canonicalFromHash(&c, h);
   static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "xxh3:";
+  std::string out(kXxh3Prefix);
   for (unsigned char b : c.digest) {
     out += hex[b >> 4];
     out += hex[b & 15];

@@ -8,6 +8,9 @@
 
 namespace c2w {
 
+// What every xxh3 digest starts with; graph::is_digest checks the whole form.
+inline constexpr std::string_view kXxh3Prefix = "xxh3:";
+
 std::string xxh3_digest(std::string_view data);
 
 // Incremental xxh3_digest(): the same bytes in any split give the digest of their concatenation.

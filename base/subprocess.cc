@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/fd.h"
 
 extern char** environ;
 
@@ -38,8 +39,9 @@ int decode(int status) {
 
 int run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
   if (argv.empty()) throw Error("run_process: no program given");
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw system_error("cannot create a pipe", errno);
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw system_error("cannot create a pipe", errno);
+  Fd out_read(pipe_fds[0]), out_write(pipe_fds[1]);
   std::vector<std::string> env = merged_environment(options.env);
   std::vector<char*> cargv, cenv;
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
@@ -49,10 +51,7 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
 
   pid_t pid = ::fork();
   if (pid < 0) {
-    int err = errno;
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw system_error("cannot start " + argv[0], err);
+    throw system_error("cannot start " + argv[0], errno);
   }
   if (pid == 0) {
     ::setpgid(0, 0);  // its own group, so cancellation reaches make's children too
@@ -61,8 +60,8 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
       int null = ::open("/dev/null", O_RDONLY);
       ::dup2(null, 0);
     }
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
+    ::dup2(out_write.get(), 1);
+    ::dup2(out_write.get(), 2);
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) _exit(126);
     ::execvpe(cargv[0], cargv.data(), cenv.data());
     const char msg[] = "cannot execute the program\n";
@@ -70,13 +69,13 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
     _exit(127);
   }
   ::setpgid(pid, pid);
-  ::close(fds[1]);
+  out_write.reset();
 
   std::string partial;
   char buf[8192];
   bool cancelled = false;
   for (;;) {
-    pollfd p{fds[0], POLLIN, 0};
+    pollfd p{out_read.get(), POLLIN, 0};
     int r = ::poll(&p, 1, 200);
     if (options.cancelled && options.cancelled()) {
       cancelled = true;
@@ -84,7 +83,7 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
       break;
     }
     if (r <= 0) continue;
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    ssize_t n = ::read(out_read.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     partial.append(buf, static_cast<size_t>(n));
@@ -95,7 +94,7 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
     }
   }
   if (!partial.empty() && options.on_line && !cancelled) options.on_line(partial);
-  ::close(fds[0]);
+  out_read.reset();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -14,9 +14,9 @@
 namespace {
 
 using namespace rvasm;
-using c2w::rv64::Bus;
-using c2w::rv64::Cpu;
-using c2w::rv64::Priv;
+using c2w::riscv64::Bus;
+using c2w::riscv64::Cpu;
+using c2w::riscv64::Priv;
 
 constexpr uint64_t kBase = Bus::kRamBase;
 enum : int { t0 = 5, a0 = 10, a1 = 11, a2 = 12, a3 = 13, a4 = 14 };

@@ -37,15 +37,15 @@ constexpr char kInit[] =
     "poweroff -f\n";
 
 void bench_c2w(const std::vector<uint8_t>& kernel, const std::vector<uint8_t>& initrd) {
-  c2w::emu::PosixHost host;
-  c2w::rv64::MachineConfig config;
+  c2w::emulators::PosixHost host;
+  c2w::riscv64::MachineConfig config;
   config.ram_size = 256 << 20;
   config.bootargs = "console=hvc0 earlycon=sbi quiet";
   config.kernel = kernel;
   config.initrd = initrd;
   const auto start = Clock::now();
   std::string err;
-  auto m = c2w::rv64::Machine::create(std::move(config), host, &err);
+  auto m = c2w::riscv64::Machine::create(std::move(config), host, &err);
   if (!m) {
     std::printf("c2w: cannot create the machine: %s\n", err.c_str());
     return;
@@ -55,19 +55,19 @@ void bench_c2w(const std::vector<uint8_t>& kernel, const std::vector<uint8_t>& i
   uint64_t insns_userland = 0;
   for (;;) {
     const auto t = Clock::now();
-    const c2w::rv64::RunResult r = m->run(50'000'000);
+    const c2w::riscv64::RunResult r = m->run(50'000'000);
     busy += since(t);
     m->take_console_output();
-    if (r.stop == c2w::rv64::Stop::kMarker) {
+    if (r.stop == c2w::riscv64::Stop::kMarker) {
       userland = since(start);
       insns_userland = m->cpu().instret;
       m->set_snapshot_marker("");
-    } else if (r.stop == c2w::rv64::Stop::kIdle) {
+    } else if (r.stop == c2w::riscv64::Stop::kIdle) {
       const uint64_t now = host.monotonic_ns();
       if (r.deadline_ns > now)
         std::this_thread::sleep_for(
             std::chrono::nanoseconds(std::min<uint64_t>(r.deadline_ns - now, 100'000'000)));
-    } else if (r.stop == c2w::rv64::Stop::kHalted || r.stop == c2w::rv64::Stop::kError) {
+    } else if (r.stop == c2w::riscv64::Stop::kHalted || r.stop == c2w::riscv64::Stop::kError) {
       break;
     }
     if (since(start) > 600) {

@@ -22,39 +22,20 @@ int open_lock_file(const std::filesystem::path& path) {
 
 FileLock::FileLock(const std::filesystem::path& path, Mode mode) : fd_(open_lock_file(path)) {
   int op = mode == Mode::kShared ? LOCK_SH : LOCK_EX;
-  while (flock(fd_, op) != 0) {
+  while (flock(fd_.get(), op) != 0) {
     if (errno == EINTR) continue;
-    int err = errno;
-    ::close(fd_);
-    fd_ = -1;
+    const int err = errno;
+    fd_.reset();
     throw system_error("cannot lock " + path.string(), err);
   }
 }
 
 FileLock FileLock::try_lock(const std::filesystem::path& path, Mode mode) {
   FileLock lock;
-  lock.fd_ = open_lock_file(path);
+  lock.fd_ = Fd(open_lock_file(path));
   int op = (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | LOCK_NB;
-  if (flock(lock.fd_, op) != 0) lock.release();
+  if (flock(lock.fd_.get(), op) != 0) lock.release();
   return lock;
-}
-
-FileLock& FileLock::operator=(FileLock&& other) noexcept {
-  if (this != &other) {
-    release();
-    fd_ = other.fd_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-FileLock::~FileLock() {
-  release();
-}
-
-void FileLock::release() {
-  if (fd_ >= 0) ::close(fd_);  // closing drops the flock
-  fd_ = -1;
 }
 
 }  // namespace c2w::cache

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "base/fd.h"
+
 namespace c2w::cache {
 
 class FileLock {
@@ -15,17 +17,14 @@ class FileLock {
   FileLock(const std::filesystem::path& path, Mode mode);
   // Returns an unlocked FileLock (held() == false) instead of waiting when it is taken.
   static FileLock try_lock(const std::filesystem::path& path, Mode mode);
-  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  FileLock& operator=(FileLock&& other) noexcept;
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  ~FileLock();
+  FileLock(FileLock&&) noexcept = default;
+  FileLock& operator=(FileLock&&) noexcept = default;
 
-  bool held() const { return fd_ >= 0; }
-  void release();
+  bool held() const { return fd_.valid(); }
+  void release() { fd_.reset(); }  // closing the file drops the flock
 
  private:
-  int fd_ = -1;
+  Fd fd_;
 };
 
 }  // namespace c2w::cache

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/fd.h"
 #include "base/hash.h"
 
 namespace c2w::cache {
@@ -31,33 +32,24 @@ std::string unique_suffix() {
   return std::to_string(getpid()) + "." + std::to_string(tmp_counter.fetch_add(1));
 }
 
-void write_all(int fd, const void* data, size_t size, const fs::path& path) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw system_error("cannot write " + path.string(), errno);
-    }
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
+void write_or_throw(int fd, const void* data, size_t size, const fs::path& path) {
+  if (!write_all(fd, std::string_view(static_cast<const char*>(data), size)))
+    throw system_error("cannot write " + path.string(), errno);
 }
 
 // Writes `data` to a temp file in `tmp_dir` and renames it to `final_path`.
 void write_atomic(const fs::path& tmp_dir, const fs::path& final_path, std::string_view data) {
   fs::path tmp = tmp_dir / ("put." + unique_suffix());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw system_error("cannot create " + tmp.string(), errno);
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) throw system_error("cannot create " + tmp.string(), errno);
   try {
-    write_all(fd, data.data(), data.size(), tmp);
-    if (::fsync(fd) != 0) throw system_error("cannot flush " + tmp.string(), errno);
+    write_or_throw(fd.get(), data.data(), data.size(), tmp);
+    if (::fsync(fd.get()) != 0) throw system_error("cannot flush " + tmp.string(), errno);
   } catch (...) {
-    ::close(fd);
     ::unlink(tmp.c_str());
     throw;
   }
-  ::close(fd);
+  fd.reset();
   if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
@@ -98,8 +90,8 @@ std::string digest_hex(std::string_view digest) {
   };
   if (digest.starts_with("sha256:") && valid(digest.substr(7), 64))
     return std::string(digest.substr(7));
-  if (digest.starts_with("xxh3:") && valid(digest.substr(5), 32))
-    return std::string(digest.substr(5));
+  if (digest.starts_with(kXxh3Prefix) && valid(digest.substr(kXxh3Prefix.size()), 32))
+    return std::string(digest.substr(kXxh3Prefix.size()));
   throw Error("not a valid digest: '" + std::string(digest) + "'");
 }
 
@@ -121,22 +113,21 @@ uint64_t disk_size(const fs::path& path) {
 // ---------------------------------------------------------------- BlobWriter
 
 BlobWriter::~BlobWriter() {
-  if (fd_ >= 0) ::close(fd_);
+  fd_.reset();
   if (!committed_ && !keep_partial_ && !tmp_path_.empty()) ::unlink(tmp_path_.c_str());
 }
 
 void BlobWriter::open_file(bool truncate) {
-  if (fd_ >= 0) ::close(fd_);
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (truncate ? O_TRUNC : 0);
-  fd_ = ::open(tmp_path_.c_str(), flags, 0644);
-  if (fd_ < 0) throw system_error("cannot create " + tmp_path_.string(), errno);
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (truncate ? O_TRUNC : 0);
+  fd_.reset(::open(tmp_path_.c_str(), flags, 0644));
+  if (!fd_.valid()) throw system_error("cannot create " + tmp_path_.string(), errno);
   struct stat st {};
-  ::fstat(fd_, &st);
+  ::fstat(fd_.get(), &st);
   offset_ = static_cast<uint64_t>(st.st_size);
 }
 
 void BlobWriter::write(const void* data, size_t size) {
-  write_all(fd_, data, size, tmp_path_);
+  write_or_throw(fd_.get(), data, size, tmp_path_);
 }
 
 void BlobWriter::write_file(const fs::path& path) {
@@ -155,9 +146,8 @@ void BlobWriter::restart() {
 }
 
 std::string BlobWriter::commit() {
-  if (::fsync(fd_) != 0) throw system_error("cannot flush " + tmp_path_.string(), errno);
-  ::close(fd_);
-  fd_ = -1;
+  if (::fsync(fd_.get()) != 0) throw system_error("cannot flush " + tmp_path_.string(), errno);
+  fd_.reset();
   std::string digest = oci::Sha256::of_file(tmp_path_);
   if (!expected_.empty() && digest != expected_) {
     ::unlink(tmp_path_.c_str());
@@ -189,6 +179,10 @@ fs::path Store::default_root() {
   if (xdg && *xdg) return fs::path(xdg) / "c2w";
   const char* home = std::getenv("HOME");
   return fs::path(home && *home ? home : "/tmp") / ".cache" / "c2w";
+}
+
+fs::path Store::root_or_default(const std::string& cache_dir) {
+  return cache_dir.empty() ? default_root() : fs::path(cache_dir);
 }
 
 fs::path Store::blob_path(std::string_view digest) const {
@@ -360,7 +354,7 @@ std::vector<Store::Entry> Store::usage() const {
   for (const auto& e : fs::directory_iterator(root_ / "trees", ec)) {
     // Trees are named by xxh3 ids or, for unpacked images, by their sha256 ChainID.
     std::string name = e.path().filename().string();
-    std::string id = (name.size() == 64 ? "sha256:" : "xxh3:") + name;
+    std::string id = (name.size() == 64 ? "sha256:" : std::string(kXxh3Prefix)) + name;
     out.push_back({"tree", id, disk_size(e.path()), mtime_of(e.path()), described[id]});
   }
   return out;

@@ -1,4 +1,4 @@
-// The local content store behind every build (DESIGN.md "cache/"):
+// The local content store behind every build (docs/DESIGN.md "The engine"):
 //
 //   ROOT/blobs/sha256/<hex>   content blobs (image layers, manifests, configs, op outputs)
 //   ROOT/trees/<hex>/         directory outputs (e.g. an unpacked rootfs), named by their id
@@ -60,7 +60,7 @@ class BlobWriter {
   class Store* store_ = nullptr;
   std::filesystem::path final_dir_, tmp_path_;
   std::string expected_;
-  int fd_ = -1;
+  Fd fd_;
   uint64_t offset_ = 0;
   bool committed_ = false;
   bool keep_partial_ = false;
@@ -73,6 +73,8 @@ class Store {
   explicit Store(std::filesystem::path root);
   // $XDG_CACHE_HOME/c2w, else $HOME/.cache/c2w.
   static std::filesystem::path default_root();
+  // A --cache-dir flag's value, or default_root() when it is empty.
+  static std::filesystem::path root_or_default(const std::string& cache_dir);
 
   const std::filesystem::path& root() const { return root_; }
 

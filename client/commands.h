@@ -1,5 +1,6 @@
-// What each c2w command does, given parsed options. Each returns the process exit status and
-// reports errors on stderr as "c2w: error: ..." plus a hint line; cancellation (Ctrl-C) is 130.
+// What each c2w command does, given parsed options: help, version, show-recipe, serve, du,
+// prune, and the conversion (client/convert.h). Returns the process exit status; errors are
+// thrown (c2w::Error with a hint, UsageError, Cancelled) and cmd/c2w prints them.
 #pragma once
 
 #include "client/options.h"

@@ -5,6 +5,10 @@
 #include <cstdlib>
 #include <functional>
 
+#include "absl/strings/str_split.h"
+#include "base/flags.h"
+#include "base/size.h"
+
 namespace c2w::client {
 
 std::string usage_text() {
@@ -51,35 +55,9 @@ options:
 }
 
 uint64_t parse_size(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-    ++i;
-  if (i == 0)
-    throw UsageError("invalid size \"" + text + "\"", "write it like 10GB, 512MB or 1000000");
-  double value = std::stod(text.substr(0, i));
-  std::string unit = text.substr(i);
-  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  double mult = 1;
-  if (unit.empty() || unit == "b")
-    mult = 1;
-  else if (unit == "k" || unit == "kb")
-    mult = 1e3;
-  else if (unit == "m" || unit == "mb")
-    mult = 1e6;
-  else if (unit == "g" || unit == "gb")
-    mult = 1e9;
-  else if (unit == "t" || unit == "tb")
-    mult = 1e12;
-  else if (unit == "kib")
-    mult = 1024.0;
-  else if (unit == "mib")
-    mult = 1024.0 * 1024;
-  else if (unit == "gib")
-    mult = 1024.0 * 1024 * 1024;
-  else
-    throw UsageError("invalid size unit in \"" + text + "\"",
-                     "use B, KB, MB, GB, TB or KiB, MiB, GiB");
-  return static_cast<uint64_t>(value * mult);
+  if (const std::optional<uint64_t> bytes = c2w::parse_size(text)) return *bytes;
+  throw UsageError("invalid size \"" + text + "\"",
+                   "write it like 10GB, 512M or 1000000 (K, M, G, T are powers of 1024)");
 }
 
 namespace {
@@ -89,18 +67,11 @@ std::map<std::string, std::string> parse_spec(const std::string& flag, const std
                                               const std::vector<std::string>& allowed,
                                               const std::string& hint) {
   std::map<std::string, std::string> out;
-  size_t pos = 0;
-  while (pos <= spec.size()) {
-    size_t comma = spec.find(',', pos);
-    std::string part =
-        spec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    size_t eq = part.find('=');
-    std::string k = part.substr(0, eq), v = eq == std::string::npos ? "" : part.substr(eq + 1);
-    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
-      throw UsageError("unknown " + flag + " key \"" + k + "\"", hint);
-    out[k] = v;
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
+  for (absl::string_view part : absl::StrSplit(spec, ',')) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
+    if (std::find(allowed.begin(), allowed.end(), kv.first) == allowed.end())
+      throw UsageError("unknown " + flag + " key \"" + kv.first + "\"", hint);
+    out[kv.first] = kv.second;
   }
   return out;
 }
@@ -132,114 +103,94 @@ Options::CacheLocation parse_cache_location(const std::string& flag, const std::
 
 }  // namespace
 
+namespace {
+
+// --output type=local,dest=DIR | type=registry,ref=REF
+void parse_output(Options& o, const std::string& flag, const std::string& spec) {
+  const std::string hint =
+      "use --output type=local,dest=DIR or --output type=registry,ref=HOST/REPO:TAG";
+  auto kv = parse_spec(flag, spec, {"type", "dest", "ref"}, hint);
+  o.output_type = kv["type"];
+  o.output_dest = kv["dest"];
+  o.output_ref = kv["ref"];
+  if (o.output_type == "local") {
+    if (o.output_dest.empty() || !o.output_ref.empty())
+      throw UsageError("--output type=local needs dest=DIR (and no ref=)", hint);
+  } else if (o.output_type == "registry") {
+    if (o.output_ref.empty() || !o.output_dest.empty())
+      throw UsageError("--output type=registry needs ref=HOST/REPO:TAG (and no dest=)", hint);
+  } else {
+    throw UsageError("--output needs type=local or type=registry, got \"" + spec + "\"", hint);
+  }
+}
+
+void parse_build_arg(Options& o, const std::string& kv) {
+  std::pair<std::string, std::string> parts = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+  if (kv.find('=') == std::string::npos || parts.first.empty())
+    throw UsageError("--build-arg needs NAME=VALUE, got \"" + kv + "\"");
+  o.build_args[parts.first] = parts.second;
+}
+
+std::vector<FlagSpec> flag_table(Options& o) {
+  auto text = [](std::string* field) {
+    return [field](const std::string&, const std::string& v) { *field = v; };
+  };
+  auto on = [](bool* field) {
+    return [field](const std::string&, const std::string&) { *field = true; };
+  };
+  auto command = [&o](const char* name) {
+    return [&o, name](const std::string&, const std::string&) { o.command = name; };
+  };
+  auto cache_location = [&o](const std::string& flag, const std::string& v) {
+    Options::CacheLocation& loc = flag == "--cache-to" ? o.cache_to : o.cache_from;
+    if (!loc.type.empty())
+      throw UsageError(flag + " given twice", "one " + flag + " per build is supported");
+    loc = parse_cache_location(flag, v);
+  };
+  return {
+      {{"--help", "-h"}, false, command("help")},
+      {{"--version", "-v"}, false, command("version")},
+      {{"--show-recipe", "--show-dockerfile"}, false, command("show-recipe")},
+      {{"--target-arch"}, true, text(&o.target_arch)},
+      {{"--platform"}, true, text(&o.platform)},
+      {{"--build-arg"},
+       true,
+       [&o](const std::string&, const std::string& v) { parse_build_arg(o, v); }},
+      {{"--recipe", "--dockerfile"}, true, text(&o.recipe_file)},
+      {{"--target", "--target-stage"}, true, text(&o.target_stage)},
+      {{"--output", "-o"},
+       true,
+       [&o](const std::string& f, const std::string& v) { parse_output(o, f, v); }},
+      {{"--cache-to"}, true, cache_location},
+      {{"--cache-from"}, true, cache_location},
+      {{"--cache-dir"}, true, text(&o.cache_dir)},
+      {{"--no-cache"}, false, on(&o.no_cache)},
+      {{"--debug-image"}, false, on(&o.debug_image)},
+      {{"--progress"}, true, text(&o.progress)},
+      {{"--insecure-registry"},
+       true,
+       [&o](const std::string&, const std::string& v) { o.insecure_registries.push_back(v); }},
+      {{"--registry-ca"}, true, text(&o.registry_ca)},
+      {{"--creds"}, true, text(&o.creds)},
+      {{"--builder"}, true, text(&o.builder.address)},
+      {{"--builder-ca"}, true, text(&o.builder.ca_file)},
+      {{"--builder-token"}, true, text(&o.builder.token)},
+      {{"--to-browser", "--to-js"}, false, on(&o.to_browser)},
+      {{"--addr"}, true, text(&o.addr)},
+      {{"--all"}, false, on(&o.prune_all)},
+      {{"--keep-storage"},
+       true,
+       [&o](const std::string&, const std::string& v) { o.keep_storage = parse_size(v); }},
+  };
+}
+
+}  // namespace
+
 Options parse_options(int argc, const char* const* argv) {
   Options o;
   if (const char* b = std::getenv("C2W_BUILDER"); b && *b) o.builder.address = b;
   if (const char* t = std::getenv("C2W_BUILDER_TOKEN"); t && *t) o.builder.token = t;
-  std::vector<std::string> positional;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    std::string value;
-    bool has_inline = false;
-    if (a.starts_with("--") && a.find('=') != std::string::npos) {
-      value = a.substr(a.find('=') + 1);
-      a = a.substr(0, a.find('='));
-      has_inline = true;
-    }
-    auto take = [&]() -> std::string {
-      if (has_inline) return value;
-      if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
-      return args[++i];
-    };
-    auto flag = [&] {
-      if (has_inline) throw UsageError(a + " takes no value");
-    };
-    if (a == "--help" || a == "-h") {
-      flag();
-      o.command = "help";
-    } else if (a == "--version" || a == "-v") {
-      flag();
-      o.command = "version";
-    } else if (a == "--show-recipe" || a == "--show-dockerfile") {
-      flag();
-      o.command = "show-recipe";
-    } else if (a == "--target-arch")
-      o.target_arch = take();
-    else if (a == "--platform")
-      o.platform = take();
-    else if (a == "--build-arg") {
-      std::string kv = take();
-      size_t eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw UsageError("--build-arg needs NAME=VALUE, got \"" + kv + "\"");
-      o.build_args[kv.substr(0, eq)] = kv.substr(eq + 1);
-    } else if (a == "--recipe" || a == "--dockerfile")
-      o.recipe_file = take();
-    else if (a == "--target" || a == "--target-stage")
-      o.target_stage = take();
-    else if (a == "--output" || a == "-o") {
-      std::string spec = take();
-      const std::string hint =
-          "use --output type=local,dest=DIR or --output type=registry,ref=HOST/REPO:TAG";
-      auto kv = parse_spec(a, spec, {"type", "dest", "ref"}, hint);
-      o.output_type = kv["type"];
-      o.output_dest = kv["dest"];
-      o.output_ref = kv["ref"];
-      if (o.output_type == "local") {
-        if (o.output_dest.empty() || !o.output_ref.empty())
-          throw UsageError("--output type=local needs dest=DIR (and no ref=)", hint);
-      } else if (o.output_type == "registry") {
-        if (o.output_ref.empty() || !o.output_dest.empty())
-          throw UsageError("--output type=registry needs ref=HOST/REPO:TAG (and no dest=)", hint);
-      } else {
-        throw UsageError("--output needs type=local or type=registry, got \"" + spec + "\"", hint);
-      }
-    } else if (a == "--cache-to" || a == "--cache-from") {
-      Options::CacheLocation& loc = a == "--cache-to" ? o.cache_to : o.cache_from;
-      if (!loc.type.empty())
-        throw UsageError(a + " given twice", "one " + a + " per build is supported");
-      loc = parse_cache_location(a, take());
-    } else if (a == "--cache-dir")
-      o.cache_dir = take();
-    else if (a == "--no-cache") {
-      flag();
-      o.no_cache = true;
-    } else if (a == "--debug-image") {
-      flag();
-      o.debug_image = true;
-    } else if (a == "--progress")
-      o.progress = take();
-    else if (a == "--insecure-registry")
-      o.insecure_registries.push_back(take());
-    else if (a == "--registry-ca")
-      o.registry_ca = take();
-    else if (a == "--creds")
-      o.creds = take();
-    else if (a == "--builder")
-      o.builder.address = take();
-    else if (a == "--builder-ca")
-      o.builder.ca_file = take();
-    else if (a == "--builder-token")
-      o.builder.token = take();
-    else if (a == "--to-browser" || a == "--to-js") {
-      flag();
-      o.to_browser = true;
-    } else if (a == "--addr")
-      o.addr = take();
-    else if (a == "--all") {
-      flag();
-      o.prune_all = true;
-    } else if (a == "--keep-storage")
-      o.keep_storage = parse_size(take());
-    else if (a == "--") {
-      positional.insert(positional.end(), args.begin() + long(i) + 1, args.end());
-      break;
-    } else if (a.starts_with("-") && a != "-")
-      throw UsageError("unknown option " + a, "see c2w --help");
-    else
-      positional.push_back(args[i]);
-  }
+  std::vector<std::string> positional = parse_flags(flag_table(o), argc, argv, 1, "see c2w --help");
   if (o.command == "convert" && !positional.empty() &&
       (positional[0] == "du" || positional[0] == "prune" || positional[0] == "serve")) {
     o.command = positional[0];

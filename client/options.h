@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/flags.h"
 #include "client/remote.h"
 
 namespace c2w::client {
@@ -55,11 +56,8 @@ struct Options {
   uint64_t keep_storage = 0;
 };
 
-// A command-line mistake: printed with the usage line, exit status 2.
-class UsageError : public Error {
- public:
-  using Error::Error;
-};
+// A command-line mistake: printed with the usage line, exit status 2 (base/flags.h).
+using UsageError = c2w::UsageError;
 
 Options parse_options(int argc, const char* const* argv);
 std::string usage_text();

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "cache/tree_tar/tree_tar.h"
 #include "oci/sha256.h"
+#include "proto/limits.h"
 
 namespace c2w::client {
 
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 
 std::shared_ptr<grpc::Channel> builder_channel(const BuilderOptions& o) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxReceiveMessageSize(v1::kMaxMessageBytes);
   if (o.address.starts_with("unix://"))
     return grpc::CreateCustomChannel(o.address, grpc::InsecureChannelCredentials(), args);
   if (o.address.starts_with("tcp://")) {

@@ -6,10 +6,10 @@
 
 #include "base/error.h"
 #include "client/progress_printer.h"
-#include "frontend/file_loader.h"
+#include "context/loader.h"
+#include "distribution/image_source.h"
 #include "oci/reference.h"
 #include "oci/sha256.h"
-#include "ops/fetch/image_source.h"
 
 namespace c2w::client {
 
@@ -21,8 +21,8 @@ v1::LocalContent local_content(const v1::LocalOp& spec, const fs::path& context,
                                std::map<std::string, fs::path>& blobs) {
   if (context.empty())
     throw Error("the graph names local file " + spec.name() + " but there is no recipe directory");
-  frontend::DirectoryLoader loader(context);
-  std::vector<frontend::DirectoryLoader::LocatedEntry> located;
+  context::DirectoryLoader loader(context);
+  std::vector<context::DirectoryLoader::LocatedEntry> located;
   try {
     located = loader.entries(spec.name());
   } catch (const std::exception& e) {
@@ -30,7 +30,7 @@ v1::LocalContent local_content(const v1::LocalOp& spec, const fs::path& context,
   }
   v1::LocalContent content;
   content.set_content_digest(spec.content_digest());
-  std::vector<frontend::TreeEntry> tree;
+  std::vector<context::TreeEntry> tree;
   for (const auto& [entry, source] : located) {
     v1::LocalEntry* e = content.add_entries();
     e->set_path(entry.path);
@@ -47,7 +47,7 @@ v1::LocalContent local_content(const v1::LocalOp& spec, const fs::path& context,
     }
     tree.push_back(entry);
   }
-  if (frontend::tree_digest(tree) != spec.content_digest())
+  if (context::tree_digest(tree) != spec.content_digest())
     throw Error(spec.name() + " changed while the build was starting",
                 "run the build again once the file is stable");
   return content;
@@ -57,16 +57,16 @@ v1::LocalImage local_image(const v1::FetchOp& spec, cache::Store& store,
                            solver::VertexProgress& progress, const solver::CancelToken& cancel,
                            std::map<std::string, fs::path>& blobs) {
   oci::Reference ref = oci::parse_reference(spec.ref());
-  fetch::FetchHooks hooks;
+  distribution::FetchHooks hooks;
   hooks.cancelled = [&] { return cancel.cancelled(); };
   hooks.progress = [&](const std::string& id, const std::string& name, uint64_t done,
                        uint64_t total) {
     progress.counter(id, name, static_cast<int64_t>(done), static_cast<int64_t>(total));
   };
   hooks.log = [&](const std::string& line) { progress.log(line); };
-  fetch::Platform platform =
-      fetch::Platform::parse(spec.platform().empty() ? "linux/riscv64" : spec.platform());
-  fetch::Image image = fetch::fetch_image(ref, platform, {}, store, hooks);
+  distribution::Platform platform =
+      distribution::Platform::parse(spec.platform().empty() ? "linux/riscv64" : spec.platform());
+  distribution::Image image = distribution::fetch_image(ref, platform, {}, store, hooks);
   std::vector<std::string> digests = {image.manifest, image.config};
   for (const auto& l : image.layers) digests.push_back(l.value("digest", ""));
   for (const std::string& d : digests) {

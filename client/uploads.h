@@ -14,7 +14,7 @@
 #include "c2w/v1/control.grpc.pb.h"
 #include "cache/store.h"
 #include "client/remote.h"
-#include "ops/fetch/registry_client.h"
+#include "distribution/registry_client.h"
 #include "solver/op.h"
 
 namespace c2w::client {

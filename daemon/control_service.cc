@@ -4,11 +4,11 @@
 #include <thread>
 
 #include "base/error.h"
-#include "cache/shared/shared_cache.h"
 #include "cache/tree_tar/tree_tar.h"
 #include "daemon/uploads.h"
 #include "graph/digest.h"
 #include "oci/sha256.h"
+#include "shared_cache/shared_cache.h"
 
 namespace c2w::daemon {
 
@@ -137,16 +137,16 @@ grpc::Status ControlService::Solve(grpc::ServerContext* ctx, const v1::SolveRequ
 
   // The shared cache: opened before the solve, so a bad location is refused before any work.
   auto cancelled = [session] { return session->cancel.cancelled(); };
-  std::unique_ptr<cache::ArtifactStore> cache_to;
-  std::unique_ptr<cache::SharedCache> cache_from;
+  std::unique_ptr<shared_cache::ArtifactStore> cache_to;
+  std::unique_ptr<shared_cache::SharedCache> cache_from;
   try {
     if (!req->cache_to().ref().empty())
-      cache_to = cache::open_artifact_store({"registry", req->cache_to().ref(), "", ""},
-                                            options_.registry, cancelled);
+      cache_to = shared_cache::open_artifact_store({"registry", req->cache_to().ref(), "", ""},
+                                                   options_.registry, cancelled);
     if (!req->cache_from().ref().empty())
-      cache_from = std::make_unique<cache::SharedCache>(
-          cache::open_artifact_store({"registry", req->cache_from().ref(), "", ""},
-                                     options_.registry, cancelled),
+      cache_from = std::make_unique<shared_cache::SharedCache>(
+          shared_cache::open_artifact_store({"registry", req->cache_from().ref(), "", ""},
+                                            options_.registry, cancelled),
           store_, [&](const std::string& w) {
             v1::SolveResponse r;
             r.set_warning(w);
@@ -199,7 +199,8 @@ grpc::Status ControlService::Solve(grpc::ServerContext* ctx, const v1::SolveRequ
   writer->Write(r);
   if (cache_to) {
     try {
-      cache::CacheExportSummary sum = cache::export_cache(result.records, store_, *cache_to);
+      shared_cache::CacheExportSummary sum =
+          shared_cache::export_cache(result.records, store_, *cache_to);
       v1::SolveResponse done;
       auto* e = done.mutable_cache_export();
       e->set_target(cache_to->describe());

@@ -26,7 +26,7 @@
 
 #include "c2w/v1/control.grpc.pb.h"
 #include "cache/store.h"
-#include "ops/fetch/registry_client.h"
+#include "distribution/registry_client.h"
 #include "solver/solver.h"
 
 namespace c2w::daemon {
@@ -35,7 +35,7 @@ struct ServiceOptions {
   std::string token;        // required bearer token; empty: none
   unsigned max_solves = 4;  // concurrent solves
   std::string version;
-  fetch::RegistryOptions registry;  // for the shared cache of a solve
+  distribution::RegistryOptions registry;  // for the shared cache of a solve
 };
 
 class ControlService final : public v1::Control::Service {

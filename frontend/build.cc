@@ -40,7 +40,7 @@ bool valid_platform(std::string_view p) {
 
 class GraphBuilder {
  public:
-  GraphBuilder(const Recipe& recipe, FileLoader& loader, const BuildOptions& options)
+  GraphBuilder(const Recipe& recipe, context::FileLoader& loader, const BuildOptions& options)
       : r_(recipe), loader_(loader), options_(options), built_(recipe.stages.size()) {}
 
   BuildResult run() {
@@ -168,7 +168,7 @@ class GraphBuilder {
   // A path named by the recipe: context-relative, then handed to the loader.
   std::string context_path(const Word& w, const std::string& text, const std::string& what) {
     try {
-      return normalize_context_path(text);
+      return context::normalize_context_path(text);
     } catch (const std::invalid_argument& e) {
       fail(w.start, "bad " + what + " path: " + e.what(),
            "paths are relative to the context directory and stay inside it");
@@ -248,8 +248,8 @@ class GraphBuilder {
     std::string config = context_path(b.config, expand(b.config, vars, r_.file), "CONFIG");
     Op kernel;
     input(kernel, src_digest);
-    kernel.mutable_build_kernel()->set_arch(arch);
-    kernel.mutable_build_kernel()->set_config_fragment(
+    kernel.mutable_kernel()->set_arch(arch);
+    kernel.mutable_kernel()->set_config_fragment(
         load(b.config, config, "CONFIG file", [&] { return loader_.read_text(config); }));
     return {add(kernel, s, s.pos, "KERNEL " + arch + " CONFIG " + config), ""};
   }
@@ -259,7 +259,7 @@ class GraphBuilder {
     Op op;
     input(op, image.main);
     input(op, image.fetch);
-    auto* rootfs = op.mutable_assemble_rootfs();
+    auto* rootfs = op.mutable_rootfs();
     for (const CopyLine& c : b.copies) {
       std::string src = context_path(c.src, expand(c.src, vars, r_.file), "COPY source");
       std::string dst = expand(c.dst, vars, r_.file);
@@ -301,8 +301,8 @@ class GraphBuilder {
     Op op;
     input(op, kernel);
     input(op, rootfs);
-    op.mutable_snapshot_boot()->set_memory_bytes(*bytes);
-    if (b.append) op.mutable_snapshot_boot()->set_append(expand(*b.append, vars, r_.file));
+    op.mutable_boot()->set_memory_bytes(*bytes);
+    if (b.append) op.mutable_boot()->set_append(expand(*b.append, vars, r_.file));
     return {add(op, s, s.pos, "BOOT " + b.kernel.name + " " + b.rootfs.name + " MEMORY " + memory),
             ""};
   }
@@ -325,7 +325,7 @@ class GraphBuilder {
   }
 
   const Recipe& r_;
-  FileLoader& loader_;
+  context::FileLoader& loader_;
   const BuildOptions& options_;
   std::vector<ArgValue> values_;
   std::vector<std::optional<StageOutput>> built_;
@@ -335,12 +335,13 @@ class GraphBuilder {
 
 }  // namespace
 
-BuildResult build_graph(const Recipe& recipe, FileLoader& loader, const BuildOptions& options) {
+BuildResult build_graph(const Recipe& recipe, context::FileLoader& loader,
+                        const BuildOptions& options) {
   return GraphBuilder(recipe, loader, options).run();
 }
 
-BuildResult build_recipe(std::string_view text, const std::string& file, FileLoader& loader,
-                         const BuildOptions& options) {
+BuildResult build_recipe(std::string_view text, const std::string& file,
+                         context::FileLoader& loader, const BuildOptions& options) {
   return build_graph(parse_recipe(text, file), loader, options);
 }
 

@@ -10,10 +10,10 @@
 // Ops per stage (inputs in brackets):
 //   FROM   -> FetchOp(ref, platform); UnpackOp [fetch]
 //   KERNEL -> SourceOp (debian:/http(s) source) or LocalOp (local tarball);
-//             BuildKernelOp(arch, fragment text) [source]
-//   ROOTFS -> LocalOp per COPY; AssembleRootfsOp [unpack, fetch, locals...]
-//   BOOT   -> SnapshotBootOp(memory bytes, append) [build-kernel, assemble-rootfs]
-//   PACK   -> PackOp(target) [snapshot-boot]
+//             KernelOp(arch, fragment text) [source]
+//   ROOTFS -> LocalOp per COPY; RootfsOp [unpack, fetch, locals...]
+//   BOOT   -> BootOp(memory bytes, append) [kernel, rootfs]
+//   PACK   -> PackOp(target) [boot]
 // Defaults: FROM without PLATFORM uses linux/riscv64; KERNEL without ARCH uses riscv64.
 #pragma once
 
@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "c2w/v1/graph.pb.h"
-#include "frontend/file_loader.h"
+#include "context/loader.h"
 #include "frontend/recipe.h"
 
 namespace c2w::frontend {
@@ -44,11 +44,12 @@ struct BuildResult {
   std::vector<std::string> warnings;
 };
 
-BuildResult build_graph(const Recipe& recipe, FileLoader& loader, const BuildOptions& options);
+BuildResult build_graph(const Recipe& recipe, context::FileLoader& loader,
+                        const BuildOptions& options);
 
 // parse_recipe() + build_graph(). `file` names the recipe in errors and op locations.
-BuildResult build_recipe(std::string_view text, const std::string& file, FileLoader& loader,
-                         const BuildOptions& options);
+BuildResult build_recipe(std::string_view text, const std::string& file,
+                         context::FileLoader& loader, const BuildOptions& options);
 
 // Docker-style reference normalization: "busybox" -> "docker.io/library/busybox:latest",
 // "ghcr.io/o/r" -> "ghcr.io/o/r:latest"; a digest-pinned ref keeps its digest. References
@@ -56,11 +57,11 @@ BuildResult build_recipe(std::string_view text, const std::string& file, FileLoa
 // are. Throws std::invalid_argument saying what is wrong.
 std::string normalize_image_ref(std::string_view ref);
 
-// "256M", "1G", "512MiB", "65536K", "268435456" (bytes) -> bytes; binary units, case
-// ignored. nullopt for anything else, including sizes that are not whole 4 KiB pages.
+// A MEMORY size (base/size.h: "256M", "1G", "512MiB", "268435456") in bytes; nullopt for
+// anything else, including sizes that are not whole guest pages.
 std::optional<uint64_t> parse_memory_size(std::string_view text);
 
-// The range SnapshotBootOp accepts: enough for a kernel and init, and small enough to sit in
+// The range BootOp accepts: enough for a kernel and init, and small enough to sit in
 // a wasm32 linear memory (4 GiB) next to the emulator.
 inline constexpr uint64_t kMinMemory = 16ull << 20;
 inline constexpr uint64_t kMaxMemory = 3ull << 30;

@@ -1,5 +1,5 @@
 // The recipe c2w uses when no --recipe is given, compiled into the binary from
-// frontend/default.recipe (CMake turns the file into a string at build time, so the file in
+// frontend/default.recipe (embedded with base/embed.h at build time, so the file in
 // the tree and the text in the binary cannot drift apart).
 #pragma once
 

@@ -10,36 +10,12 @@
 namespace c2w::frontend {
 namespace {
 
-std::string kind_of(const c2w::v1::Op& op) {
-  switch (op.kind_case()) {
-    case c2w::v1::Op::kFetch:
-      return "fetch";
-    case c2w::v1::Op::kUnpack:
-      return "unpack";
-    case c2w::v1::Op::kBuildKernel:
-      return "build-kernel";
-    case c2w::v1::Op::kAssembleRootfs:
-      return "assemble-rootfs";
-    case c2w::v1::Op::kSnapshotBoot:
-      return "snapshot-boot";
-    case c2w::v1::Op::kPack:
-      return "pack";
-    case c2w::v1::Op::kLocal:
-      return "local";
-    case c2w::v1::Op::kSource:
-      return "source";
-    case c2w::v1::Op::KIND_NOT_SET:
-      break;
-  }
-  return "unknown";
-}
-
 std::string fields_of(c2w::v1::Op op) {
   op.clear_inputs();
-  if (op.has_build_kernel()) {
-    const std::string& text = op.build_kernel().config_fragment();
-    op.mutable_build_kernel()->set_config_fragment("<" + std::to_string(text.size()) + " bytes " +
-                                                   xxh3_digest(text) + ">");
+  if (op.has_kernel()) {
+    const std::string& text = op.kernel().config_fragment();
+    op.mutable_kernel()->set_config_fragment("<" + std::to_string(text.size()) + " bytes " +
+                                             xxh3_digest(text) + ">");
   }
   google::protobuf::TextFormat::Printer printer;
   printer.SetSingleLineMode(true);
@@ -61,7 +37,8 @@ std::string describe(const c2w::v1::Definition& definition) {
     }
     std::string digest = xxh3_digest(definition.ops(i));
     number[digest] = static_cast<size_t>(i + 1);
-    out += "#" + std::to_string(i + 1) + " " + kind_of(op) + " " + digest;
+    out += "#" + std::to_string(i + 1) + " " + std::string(graph::op_kind_name(op.kind_case())) +
+           " " + digest;
     auto meta = definition.metadata().find(digest);
     if (meta == definition.metadata().end()) {
       out += " (no metadata: digest mismatch?)\n";

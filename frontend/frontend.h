@@ -5,9 +5,9 @@
 // Errors are c2w::frontend::RecipeError (file:line:column, message, hint).
 #pragma once
 
+#include "context/loader.h"
 #include "frontend/build.h"
 #include "frontend/default_recipe.h"
 #include "frontend/describe.h"
 #include "frontend/error.h"
-#include "frontend/file_loader.h"
 #include "frontend/recipe.h"

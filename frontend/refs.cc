@@ -4,6 +4,8 @@
 #include <stdexcept>
 
 #include "base/error.h"
+#include "base/size.h"
+#include "emulators/common/guest_ram.h"
 #include "frontend/build.h"
 #include "oci/reference.h"
 
@@ -29,33 +31,8 @@ std::string normalize_image_ref(std::string_view ref) {
 }
 
 std::optional<uint64_t> parse_memory_size(std::string_view text) {
-  size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits == 0 || digits > 12) return std::nullopt;
-  uint64_t number = std::stoull(std::string(text.substr(0, digits)));
-  std::string unit(text.substr(digits));
-  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (unit.ends_with("IB")) {
-    unit.erase(unit.size() - 2);
-    if (unit.empty()) return std::nullopt;  // "iB" alone
-  } else if (unit.size() == 2 && unit.back() == 'B') {
-    unit.pop_back();
-  }
-  uint64_t shift;
-  if (unit.empty() || unit == "B") {
-    shift = 0;
-  } else if (unit == "K") {
-    shift = 10;
-  } else if (unit == "M") {
-    shift = 20;
-  } else if (unit == "G") {
-    shift = 30;
-  } else {
-    return std::nullopt;
-  }
-  if (number > (UINT64_MAX >> shift)) return std::nullopt;
-  uint64_t bytes = number << shift;
-  if (bytes % 4096 != 0) return std::nullopt;
+  const std::optional<uint64_t> bytes = parse_size(text);
+  if (!bytes || *bytes % emulators::kGuestPageSize != 0) return std::nullopt;
   return bytes;
 }
 

@@ -25,13 +25,37 @@ std::string op_digest(const c2w::v1::Op& op) {
 }
 
 bool is_digest(std::string_view text) {
-  if (!text.starts_with(kDigestPrefix)) return false;
-  text.remove_prefix(kDigestPrefix.size());
+  if (!text.starts_with(kXxh3Prefix)) return false;
+  text.remove_prefix(kXxh3Prefix.size());
   if (text.size() != 32) return false;
   for (char c : text) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+std::string_view op_kind_name(c2w::v1::Op::KindCase kind) {
+  switch (kind) {
+    case c2w::v1::Op::kFetch:
+      return "fetch";
+    case c2w::v1::Op::kUnpack:
+      return "unpack";
+    case c2w::v1::Op::kSource:
+      return "source";
+    case c2w::v1::Op::kLocal:
+      return "local";
+    case c2w::v1::Op::kKernel:
+      return "kernel";
+    case c2w::v1::Op::kRootfs:
+      return "rootfs";
+    case c2w::v1::Op::kBoot:
+      return "boot";
+    case c2w::v1::Op::kPack:
+      return "pack";
+    case c2w::v1::Op::KIND_NOT_SET:
+      break;
+  }
+  return "unknown";
 }
 
 }  // namespace c2w::graph

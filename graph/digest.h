@@ -16,9 +16,6 @@
 
 namespace c2w::graph {
 
-// The prefix every digest made here carries, so a reader can tell them from sha256 ones.
-inline constexpr std::string_view kDigestPrefix = "xxh3:";
-
 // Serialization with map entries sorted and no unknown-field reordering surprises: the bytes
 // that are hashed and also the bytes stored in Definition.ops.
 std::string deterministic_bytes(const google::protobuf::Message& message);
@@ -28,5 +25,10 @@ std::string op_digest(const c2w::v1::Op& op);
 
 // True for strings of the exact form this file produces.
 bool is_digest(std::string_view text);
+
+// The op kind's one name (docs/DESIGN.md "The pipeline as a graph"): "fetch", "unpack",
+// "source", "local", "kernel", "rootfs", "boot", "pack"; "unknown" for anything else. The
+// same word names its folder under ops/, its namespace and its proto message.
+std::string_view op_kind_name(c2w::v1::Op::KindCase kind);
 
 }  // namespace c2w::graph

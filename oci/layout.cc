@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "base/fd.h"
 #include "oci/sha256.h"
 
 namespace c2w::oci {
@@ -26,21 +27,16 @@ std::string canonical_json(const json& value) {
 void write_file_atomic(const fs::path& path, std::string_view data) {
   fs::path tmp = path;
   tmp += ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot create " + tmp.string() + ": " + strerror(errno));
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      fs::remove(tmp);
-      throw std::runtime_error("cannot write " + tmp.string() + ": " + strerror(err));
-    }
-    done += static_cast<size_t>(n);
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid())
+    throw std::runtime_error("cannot create " + tmp.string() + ": " + strerror(errno));
+  if (!write_all(fd.get(), data)) {
+    const int err = errno;
+    fd.reset();
+    fs::remove(tmp);
+    throw std::runtime_error("cannot write " + tmp.string() + ": " + strerror(err));
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
     fs::remove(tmp);
     throw std::runtime_error("cannot flush " + tmp.string() + ": " + strerror(errno));
   }

@@ -50,7 +50,7 @@ struct InputValue {
   std::string shared_key;
 };
 
-// A shared cache imported with --cache-from (DESIGN.md "Shared cache"): a second source of
+// A shared cache imported with --cache-from (docs/DESIGN.md "The engine"): a second source of
 // action records, asked when a key misses locally. Lookups are cheap (an index read once);
 // content is pulled only when a vertex needs it (lazily), so a hit whose output nothing reads
 // costs nothing.
@@ -96,17 +96,16 @@ class OpImpl {
   virtual bool is_volatile(const v1::Op&) const { return false; }
   // Extra cache-key material that is neither in the op nor in its inputs: the version of a
   // tool the op runs (a new cross compiler must rebuild the kernel), or a binary built into
-  // c2w that shapes the result (assemble-rootfs puts the guest init into every initramfs).
+  // c2w that shapes the result (rootfs puts the guest init into every initramfs).
   virtual std::string cache_salt(const v1::Op&) const { return {}; }
 };
 
 // Op implementations by kind; the CLI and c2wd register the ops they ship.
 class OpRegistry {
  public:
-  void add(v1::Op::KindCase kind, std::string name, std::shared_ptr<OpImpl> impl);
+  void add(v1::Op::KindCase kind, std::shared_ptr<OpImpl> impl);
   // Null when no implementation exists (the solve then fails naming the op).
   OpImpl* find(v1::Op::KindCase kind) const;
-  static std::string kind_name(v1::Op::KindCase kind);
 
  private:
   std::map<v1::Op::KindCase, std::shared_ptr<OpImpl>> impls_;

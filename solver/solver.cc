@@ -4,43 +4,29 @@
 
 #include "base/error.h"
 #include "base/hash.h"
+#include "graph/digest.h"
 
 namespace c2w::solver {
+
+namespace {
+
+std::string kind_name(v1::Op::KindCase kind) {
+  return std::string(graph::op_kind_name(kind));
+}
+
+}  // namespace
 
 void CancelToken::throw_if_cancelled() const {
   if (cancelled()) throw Cancelled();
 }
 
-void OpRegistry::add(v1::Op::KindCase kind, std::string, std::shared_ptr<OpImpl> impl) {
+void OpRegistry::add(v1::Op::KindCase kind, std::shared_ptr<OpImpl> impl) {
   impls_[kind] = std::move(impl);
 }
 
 OpImpl* OpRegistry::find(v1::Op::KindCase kind) const {
   auto it = impls_.find(kind);
   return it == impls_.end() ? nullptr : it->second.get();
-}
-
-std::string OpRegistry::kind_name(v1::Op::KindCase kind) {
-  switch (kind) {
-    case v1::Op::kFetch:
-      return "fetch";
-    case v1::Op::kUnpack:
-      return "unpack";
-    case v1::Op::kBuildKernel:
-      return "build-kernel";
-    case v1::Op::kAssembleRootfs:
-      return "assemble-rootfs";
-    case v1::Op::kSnapshotBoot:
-      return "snapshot-boot";
-    case v1::Op::kPack:
-      return "pack";
-    case v1::Op::kLocal:
-      return "local";
-    case v1::Op::kSource:
-      return "source";
-    default:
-      return "unknown";
-  }
 }
 
 struct Solver::Solve {
@@ -68,7 +54,7 @@ struct Solver::Solve {
     auto it = def.metadata().find(digest);
     if (it != def.metadata().end() && !it->second.description().empty())
       return it->second.description();
-    return OpRegistry::kind_name(ops.at(digest).kind_case()) + " " + digest.substr(0, 17);
+    return kind_name(ops.at(digest).kind_case()) + " " + digest.substr(0, 17);
   }
 
   // "recipe:4" style location suffix for errors, when the frontend recorded one.
@@ -115,7 +101,7 @@ void Solver::check_ops(const v1::Definition& def) const {
                  std::to_string(meta->second.location().line());
       where += ")";
     }
-    throw Error("this build needs the " + OpRegistry::kind_name(op.kind_case()) + " op" + where +
+    throw Error("this build needs the " + kind_name(op.kind_case()) + " op" + where +
                     ", which this version of c2w does not have yet",
                 "export what it can build with --target STAGE --output type=local,dest=DIR "
                 "(the default recipe has image: the unpacked rootfs, rootfs: the initramfs, "
@@ -253,8 +239,8 @@ InputValue Solver::solve_vertex(Solve& s, const std::string& digest) {
     OpImpl* impl = ops_.find(op.kind_case());
     if (!impl)
       throw Error(
-          "the " + OpRegistry::kind_name(op.kind_case()) + " op of " + s.name(digest) +
-              s.where(digest) + " is not implemented yet",
+          "the " + kind_name(op.kind_case()) + " op of " + s.name(digest) + s.where(digest) +
+              " is not implemented yet",
           "this version of c2w cannot run that stage; export an earlier one with --target STAGE "
           "--output type=local,dest=DIR");
     std::string salt = impl->cache_salt(op);

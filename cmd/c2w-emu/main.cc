@@ -24,9 +24,12 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "base/fd.h"
 #include "emulators/common/host.h"
 #include "emulators/common/runner_args.h"
 #include "emulators/p9/posix_fs.h"
@@ -35,9 +38,9 @@
 
 namespace {
 
-using c2w::rv64::Machine;
-using c2w::rv64::MachineConfig;
-using c2w::rv64::Stop;
+using c2w::riscv64::Machine;
+using c2w::riscv64::MachineConfig;
+using c2w::riscv64::Stop;
 
 constexpr uint64_t kSlice = 5'000'000;  // instructions between looks at host input (~60 ms)
 
@@ -48,16 +51,6 @@ constexpr uint64_t kSlice = 5'000'000;  // instructions between looks at host in
                "[--restore FILE] [--timeout SECONDS] [--no-rng] [--share TAG=DIR[,ro]]...\n",
                why);
   std::exit(64);
-}
-
-void write_all(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the reader went away: drop the rest as a terminal would
-    done += static_cast<size_t>(n);
-  }
 }
 
 struct PortBinding {
@@ -72,6 +65,22 @@ struct Share {
   std::string tag, dir;
   bool read_only = false;
 };
+
+// --share TAG=DIR[,ro]; a tag given twice is refused.
+Share parse_share(std::string v, const std::vector<Share>& earlier) {
+  Share sh;
+  if (v.size() > 3 && v.compare(v.size() - 3, 3, ",ro") == 0)
+    sh.read_only = true, v.resize(v.size() - 3);
+  const size_t eq = v.find('=');
+  if (eq == std::string::npos || eq + 1 == v.size() ||
+      !c2w::virtio::P9Device::valid_tag(v.substr(0, eq)))
+    usage("--share wants TAG=DIR[,ro] with a TAG of 1 to 255 bytes");
+  sh.tag = v.substr(0, eq);
+  sh.dir = v.substr(eq + 1);
+  for (const Share& o : earlier)
+    if (o.tag == sh.tag) usage(("--share tag " + sh.tag + " given twice").c_str());
+  return sh;
+}
 
 // Bound virtio-9p devices for the --share flags; false (after a message) if a DIR cannot be
 // served.
@@ -94,106 +103,91 @@ bool make_shares(const std::vector<Share>& shares,
   return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::string kernel_path, initrd_path, append, marker, snapshot_path, restore_path;
-  uint64_t memory = 256 << 20;
-  double timeout_s = 0;
+struct EmuArgs {
+  c2w::emulators::MachineFlags machine;
+  std::string marker, snapshot_path, restore_path;
   bool rng = true;
   std::vector<PortBinding> ports;
   std::vector<Share> shares;
+};
+
+EmuArgs parse_args(int argc, char** argv) {
+  EmuArgs args;
+  args.machine.memory = 256 << 20;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    std::string error;
+    const auto taken = c2w::emulators::take_machine_flag(argc, argv, &i, &args.machine, &error);
+    if (taken == c2w::emulators::FlagTaken::kBad) usage(error.c_str());
+    if (taken == c2w::emulators::FlagTaken::kYes) continue;
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) usage(("missing value for " + a).c_str());
       return argv[++i];
     };
-    if (a == "--kernel")
-      kernel_path = value();
-    else if (a == "--initrd")
-      initrd_path = value();
-    else if (a == "--append")
-      append = value();
-    else if (a == "--memory") {
-      if (!c2w::emu::parse_size(value(), &memory)) usage("bad --memory (use e.g. 256M)");
-    } else if (a == "--port") {
+    if (a == "--port") {
       const std::string v = value();
       const size_t eq = v.find('=');
       if (eq == std::string::npos || eq == 0) usage("--port wants NAME=PATH or NAME=-");
-      ports.push_back({v.substr(0, eq), v.substr(eq + 1)});
+      args.ports.push_back({v.substr(0, eq), v.substr(eq + 1)});
     } else if (a == "--share") {
-      std::string v = value();
-      Share sh;
-      if (v.size() > 3 && v.compare(v.size() - 3, 3, ",ro") == 0)
-        sh.read_only = true, v.resize(v.size() - 3);
-      const size_t eq = v.find('=');
-      if (eq == std::string::npos || eq + 1 == v.size() ||
-          !c2w::virtio::P9Device::valid_tag(v.substr(0, eq)))
-        usage("--share wants TAG=DIR[,ro] with a TAG of 1 to 255 bytes");
-      sh.tag = v.substr(0, eq);
-      sh.dir = v.substr(eq + 1);
-      for (const Share& o : shares)
-        if (o.tag == sh.tag) usage(("--share tag " + sh.tag + " given twice").c_str());
-      shares.push_back(sh);
-    } else if (a == "--snapshot-at")
-      marker = value();
-    else if (a == "--snapshot")
-      snapshot_path = value();
-    else if (a == "--restore")
-      restore_path = value();
-    else if (a == "--timeout")
-      timeout_s = std::atof(value().c_str());
-    else if (a == "--no-rng")
-      rng = false;
-    else
+      args.shares.push_back(parse_share(value(), args.shares));
+    } else if (a == "--snapshot-at") {
+      args.marker = value();
+    } else if (a == "--snapshot") {
+      args.snapshot_path = value();
+    } else if (a == "--restore") {
+      args.restore_path = value();
+    } else if (a == "--no-rng") {
+      args.rng = false;
+    } else {
       usage(("unknown argument " + a).c_str());
+    }
   }
-  if (marker.empty() != snapshot_path.empty()) usage("--snapshot-at and --snapshot go together");
-  if (restore_path.empty() && kernel_path.empty()) usage("--kernel or --restore is required");
+  if (args.marker.empty() != args.snapshot_path.empty())
+    usage("--snapshot-at and --snapshot go together");
+  if (args.restore_path.empty() && args.machine.kernel.empty())
+    usage("--kernel or --restore is required");
+  return args;
+}
 
-  c2w::emu::PosixHost host;
+// The machine booted from --kernel or restored from --restore, with the shares and ports
+// attached; nullptr after a message.
+std::unique_ptr<Machine> make_machine(const EmuArgs& args, c2w::emulators::Host& host) {
   std::string error;
   std::unique_ptr<Machine> m;
   std::vector<std::unique_ptr<c2w::virtio::Device>> extra;
-  if (!make_shares(shares, &extra)) return 3;
-  if (!restore_path.empty()) {
+  if (!make_shares(args.shares, &extra)) return nullptr;
+  if (!args.restore_path.empty()) {
     std::vector<uint8_t> snap;
-    if (!c2w::emu::read_whole_file(restore_path, &snap)) {
-      std::fprintf(stderr, "c2w-emu: cannot read snapshot %s: %s\n", restore_path.c_str(),
+    if (!c2w::emulators::read_whole_file(args.restore_path, &snap)) {
+      std::fprintf(stderr, "c2w-emu: cannot read snapshot %s: %s\n", args.restore_path.c_str(),
                    std::strerror(errno));
-      return 3;
+      return nullptr;
     }
     m = Machine::restore(snap.data(), snap.size(), host, &error, std::move(extra));
   } else {
     MachineConfig config;
-    config.ram_size = memory;
-    config.bootargs = append;
-    config.rng = rng;
-    if (!c2w::emu::read_whole_file(kernel_path, &config.kernel)) {
-      std::fprintf(stderr, "c2w-emu: cannot read kernel %s\n", kernel_path.c_str());
-      return 3;
-    }
-    if (!initrd_path.empty() && !c2w::emu::read_whole_file(initrd_path, &config.initrd)) {
-      std::fprintf(stderr, "c2w-emu: cannot read initrd %s\n", initrd_path.c_str());
-      return 3;
+    config.ram_size = args.machine.memory;
+    config.bootargs = args.machine.append;
+    config.rng = args.rng;
+    if (!c2w::emulators::read_boot_files(args.machine, &config.kernel, &config.initrd, &error)) {
+      std::fprintf(stderr, "c2w-emu: %s\n", error.c_str());
+      return nullptr;
     }
     config.ports.push_back({"", true});
-    for (const PortBinding& p : ports) config.ports.push_back({p.name, false});
+    for (const PortBinding& p : args.ports) config.ports.push_back({p.name, false});
     config.extra_devices = std::move(extra);
     m = Machine::create(std::move(config), host, &error);
   }
-  if (!m) {
-    std::fprintf(stderr, "c2w-emu: %s\n", error.c_str());
-    return 3;
-  }
-  if (!marker.empty()) m->set_snapshot_marker(marker);
+  if (!m) std::fprintf(stderr, "c2w-emu: %s\n", error.c_str());
+  if (m && !args.marker.empty()) m->set_snapshot_marker(args.marker);
+  return m;
+}
 
-  // Host ends of the ports.
-  int console_in = 0;  // stdin feeds the SBI console unless a port takes it
-  int stdin_port = -1;
-  for (PortBinding& p : ports) {
-    p.index = m->find_port(p.name);
+// Opens the host end of every --port; 0 when all are open, else the exit status.
+int open_ports(const Machine& m, std::vector<PortBinding>* ports, int* stdin_port) {
+  for (PortBinding& p : *ports) {
+    p.index = m.find_port(p.name);
     if (p.index < 0) {
       std::fprintf(stderr, "c2w-emu: the machine has no port named %s\n", p.name.c_str());
       return 64;
@@ -201,7 +195,7 @@ int main(int argc, char** argv) {
     if (p.path == "-") {
       p.out_fd = 1;
       p.in_fd = 0;
-      stdin_port = p.index;
+      *stdin_port = p.index;
       continue;
     }
     p.out_fd = open(p.path.c_str(), O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
@@ -219,63 +213,80 @@ int main(int argc, char** argv) {
       p.in_fd = p.out_fd;
     }
   }
-  if (stdin_port >= 0) console_in = -1;
+  return 0;
+}
 
-  c2w::emu::PosixHost clock;
-  const uint64_t start_ns = clock.monotonic_ns();
-  const uint64_t timeout_ns = timeout_s > 0 ? static_cast<uint64_t>(timeout_s * 1e9) : 0;
-  std::string console_tail;
-  uint64_t panic_ns = 0;
-  bool stdin_open = true;
+// The run loop's state between slices.
+class Runner {
+ public:
+  Runner(Machine& m, const EmuArgs& args, int stdin_port)
+      : m_(m), args_(args), stdin_port_(stdin_port), start_ns_(clock_.monotonic_ns()) {}
 
-  for (;;) {
-    const c2w::rv64::RunResult r = m->run(kSlice);
-
-    const std::string out = m->take_console_output();
-    if (!out.empty()) {
-      write_all(1, out);
-      console_tail += out;
-      if (!panic_ns && console_tail.find("Kernel panic - not syncing") != std::string::npos)
-        panic_ns = clock.monotonic_ns();
-      if (console_tail.size() > 4096) console_tail.erase(0, console_tail.size() - 64);
+  int run() {
+    for (;;) {
+      const c2w::riscv64::RunResult r = m_.run(kSlice);
+      pump_output();
+      if (const std::optional<int> status = finished(r)) return *status;
+      wait_for_input(r);
     }
-    write_all(1, m->take_port_output(0));
-    for (const PortBinding& p : ports) write_all(p.out_fd, m->take_port_output(p.index));
+  }
 
-    const uint64_t now = clock.monotonic_ns();
+ private:
+  void pump_output() {
+    const std::string out = m_.take_console_output();
+    if (!out.empty()) {
+      c2w::write_all(1, out);
+      console_tail_ += out;
+      if (!panic_ns_ && console_tail_.find("Kernel panic - not syncing") != std::string::npos)
+        panic_ns_ = clock_.monotonic_ns();
+      if (console_tail_.size() > 4096) console_tail_.erase(0, console_tail_.size() - 64);
+    }
+    c2w::write_all(1, m_.take_port_output(0));
+    for (const PortBinding& p : args_.ports) c2w::write_all(p.out_fd, m_.take_port_output(p.index));
+  }
+
+  // The exit status once the machine stopped, panicked, wrote its snapshot or timed out.
+  std::optional<int> finished(const c2w::riscv64::RunResult& r) {
+    const uint64_t now = clock_.monotonic_ns();
     if (r.stop == Stop::kHalted) {
-      if (m->rebooted()) std::fprintf(stderr, "c2w-emu: the guest asked for a reboot; exiting\n");
-      return m->exit_status();
+      if (m_.rebooted()) std::fprintf(stderr, "c2w-emu: the guest asked for a reboot; exiting\n");
+      return m_.exit_status();
     }
     if (r.stop == Stop::kError) {
-      std::fprintf(stderr, "c2w-emu: emulator error: %s\n", m->error().c_str());
+      std::fprintf(stderr, "c2w-emu: emulator error: %s\n", m_.error().c_str());
       return 3;
     }
-    if (r.stop == Stop::kMarker) {
-      const std::vector<uint8_t> snap = m->save();
-      std::ofstream f(snapshot_path, std::ios::binary | std::ios::trunc);
-      f.write(reinterpret_cast<const char*>(snap.data()),
-              static_cast<std::streamsize>(snap.size()));
-      f.close();
-      if (!f) {
-        std::fprintf(stderr, "c2w-emu: cannot write snapshot %s\n", snapshot_path.c_str());
-        return 3;
-      }
-      std::fprintf(stderr, "c2w-emu: snapshot written to %s (%zu bytes)\n", snapshot_path.c_str(),
-                   snap.size());
-      return 0;
-    }
+    if (r.stop == Stop::kMarker) return write_snapshot();
     // Let a panicking kernel print its last lines for a moment, then report it.
-    if (panic_ns && now - panic_ns > 500'000'000) {
+    if (panic_ns_ && now - panic_ns_ > 500'000'000) {
       std::fprintf(stderr, "c2w-emu: the guest kernel panicked\n");
       return 2;
     }
-    if (timeout_ns && now - start_ns > timeout_ns) {
+    const double timeout_s = args_.machine.timeout_s;
+    if (timeout_s > 0 && now - start_ns_ > static_cast<uint64_t>(timeout_s * 1e9)) {
       std::fprintf(stderr, "c2w-emu: the guest did not finish within %.0f s\n", timeout_s);
       return 124;
     }
+    return std::nullopt;
+  }
 
-    // Wait for input or, when the guest is idle, for its next timer.
+  int write_snapshot() {
+    const std::vector<uint8_t> snap = m_.save();
+    std::ofstream f(args_.snapshot_path, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(snap.data()), static_cast<std::streamsize>(snap.size()));
+    f.close();
+    if (!f) {
+      std::fprintf(stderr, "c2w-emu: cannot write snapshot %s\n", args_.snapshot_path.c_str());
+      return 3;
+    }
+    std::fprintf(stderr, "c2w-emu: snapshot written to %s (%zu bytes)\n",
+                 args_.snapshot_path.c_str(), snap.size());
+    return 0;
+  }
+
+  // Waits for input or, when the guest is idle, for its next timer, and hands input over.
+  void wait_for_input(const c2w::riscv64::RunResult& r) {
+    const uint64_t now = clock_.monotonic_ns();
     int wait_ms = 0;
     if (r.stop == Stop::kIdle) {
       const uint64_t d = r.deadline_ns;
@@ -286,30 +297,51 @@ int main(int argc, char** argv) {
     }
     std::vector<pollfd> fds;
     std::vector<int> targets;  // -1: SBI console, else port index
-    if (stdin_open) {
+    if (stdin_open_) {
       fds.push_back({0, POLLIN, 0});
-      targets.push_back(console_in == 0 ? -1 : stdin_port);
+      targets.push_back(stdin_port_);  // -1 unless a port took stdin
     }
-    for (const PortBinding& p : ports)
+    for (const PortBinding& p : args_.ports)
       if (p.in_fd > 0) fds.push_back({p.in_fd, POLLIN, 0}), targets.push_back(p.index);
     if (fds.empty()) {
       if (wait_ms) usleep(static_cast<useconds_t>(wait_ms) * 1000);
-      continue;
+      return;
     }
-    if (poll(fds.data(), fds.size(), wait_ms) <= 0) continue;
+    if (poll(fds.data(), fds.size(), wait_ms) <= 0) return;
     for (size_t i = 0; i < fds.size(); ++i) {
       if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
       char buf[4096];
       const ssize_t n = read(fds[i].fd, buf, sizeof buf);
       if (n <= 0) {
-        if (fds[i].fd == 0 && (n == 0 || errno != EAGAIN)) stdin_open = false;
+        if (fds[i].fd == 0 && (n == 0 || errno != EAGAIN)) stdin_open_ = false;
         continue;
       }
       const auto* data = reinterpret_cast<const uint8_t*>(buf);
       if (targets[i] < 0)
-        m->console_input(data, static_cast<uint64_t>(n));
+        m_.console_input(data, static_cast<uint64_t>(n));
       else
-        m->port_input(static_cast<unsigned>(targets[i]), data, static_cast<uint32_t>(n));
+        m_.port_input(static_cast<unsigned>(targets[i]), data, static_cast<uint32_t>(n));
     }
   }
+
+  Machine& m_;
+  const EmuArgs& args_;
+  const int stdin_port_;
+  c2w::emulators::PosixHost clock_;
+  const uint64_t start_ns_;
+  std::string console_tail_;
+  uint64_t panic_ns_ = 0;
+  bool stdin_open_ = true;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  EmuArgs args = parse_args(argc, argv);
+  c2w::emulators::PosixHost host;
+  std::unique_ptr<Machine> m = make_machine(args, host);
+  if (!m) return 3;
+  int stdin_port = -1;  // stdin feeds the SBI console unless a port takes it
+  if (const int status = open_ports(*m, &args.ports, &stdin_port)) return status;
+  return Runner(*m, args, stdin_port).run();
 }

@@ -2,7 +2,7 @@
 // (ops/pack) places a booted machine's RAM pages as data segments in g_ram and its other
 // state in g_state, and records their sizes in c2w_pack_info; starting the module restores the
 // machine from there without copying RAM, then runs the container as the command line asks
-// (emulators/runtime/run_args.h). Each preopened directory is shared at its guest path.
+// (runtime/run_args.h). Each preopened directory is shared at its guest path.
 #include <unistd.h>
 #include <wasi/api.h>
 
@@ -13,9 +13,9 @@
 
 #include "emulators/common/host.h"
 #include "emulators/riscv64/machine.h"
-#include "emulators/runtime/container_vm.h"
-#include "emulators/runtime/launch.h"
 #include "emulators/virtio/p9_device.h"
+#include "runtime/container_vm.h"
+#include "runtime/launch.h"
 
 namespace {
 
@@ -116,13 +116,13 @@ int main(int argc, char** argv) {
   const uint8_t* state = c2w_pack_info.state;
   const uint32_t state_len = c2w_pack_info.state_len;
 
-  c2w::emu::PosixHost host;
+  c2w::emulators::PosixHost host;
   auto devices = c2w::runtime::make_share_devices();
   std::vector<c2w::virtio::P9Device*> slots;
   for (auto& d : devices) slots.push_back(static_cast<c2w::virtio::P9Device*>(d.get()));
   std::string error;
-  std::unique_ptr<c2w::rv64::Machine> m =
-      c2w::rv64::Machine::restore(state, state_len, host, &error, std::move(devices), ram);
+  std::unique_ptr<c2w::riscv64::Machine> m =
+      c2w::riscv64::Machine::restore(state, state_len, host, &error, std::move(devices), ram);
   if (!m) {
     std::fprintf(stderr, "%s: cannot restore the packed machine: %s\n", program.c_str(),
                  error.c_str());

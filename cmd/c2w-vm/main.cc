@@ -1,8 +1,8 @@
-// c2w-vm: a c2w container machine run natively (emulators/runtime/container_vm.h).
+// c2w-vm: a c2w container machine run natively (runtime/container_vm.h).
 //
 //   c2w-vm boot --kernel Image --initrd FILE --snapshot FILE [--memory 256M] [--append ARGS]
 //               [--timeout SECONDS] [--console]
-//     boots until guest init reports ready and writes the snapshot (the snapshot-boot op).
+//     boots until guest init reports ready and writes the snapshot (the boot op).
 //   c2w-vm run (--restore FILE | --kernel Image --initrd FILE [--memory SIZE] [--append ARGS])
 //              [--dir HOST::GUEST[:ro]]... [--env K=V]... [--console] [--] [RUNTIME ARGS...]
 //     runs the container the way out.wasm does (same flags after the runner's own).
@@ -18,14 +18,14 @@
 #include "emulators/common/host.h"
 #include "emulators/common/runner_args.h"
 #include "emulators/riscv64/machine.h"
-#include "emulators/runtime/boot.h"
-#include "emulators/runtime/container_vm.h"
-#include "emulators/runtime/launch.h"
 #include "emulators/virtio/p9_device.h"
+#include "runtime/boot.h"
+#include "runtime/container_vm.h"
+#include "runtime/launch.h"
 
 namespace {
 
-using c2w::rv64::Machine;
+using c2w::riscv64::Machine;
 namespace rt = c2w::runtime;
 
 [[noreturn]] void usage(const std::string& why) {
@@ -40,8 +40,8 @@ namespace rt = c2w::runtime;
 }
 
 struct Flags {
-  std::string kernel, initrd, restore, append;
-  uint64_t memory = rt::kDefaultRam;
+  c2w::emulators::MachineFlags machine;
+  std::string restore;
   bool console = false;
   std::vector<rt::HostShare> shares;
   std::vector<std::string> env, rest;
@@ -56,14 +56,16 @@ Flags parse(int argc, char** argv) {
       if (i + 1 >= argc) usage("missing value for " + a);
       return argv[++i];
     };
-    if (a == "--kernel") f.kernel = value();
-    else if (a == "--initrd") f.initrd = value();
-    else if (a == "--append") f.append = value();
-    else if (a == "--console") f.console = true;
-    else if (a == "--memory") {
-      if (!c2w::emu::parse_size(value(), &f.memory)) usage("bad --memory (use e.g. 256M)");
-    } else if (a == "--restore") f.restore = value();
-    else if (a == "--env") f.env.push_back(value());
+    std::string error;
+    const auto taken = c2w::emulators::take_machine_flag(argc, argv, &i, &f.machine, &error);
+    if (taken == c2w::emulators::FlagTaken::kBad) usage(error);
+    if (taken == c2w::emulators::FlagTaken::kYes) continue;
+    if (a == "--console")
+      f.console = true;
+    else if (a == "--restore")
+      f.restore = value();
+    else if (a == "--env")
+      f.env.push_back(value());
     else if (a == "--dir") {
       std::string v = value();
       rt::HostShare s;
@@ -83,25 +85,27 @@ Flags parse(int argc, char** argv) {
     }
   }
   for (; i < argc; ++i) f.rest.emplace_back(argv[i]);
+  if (f.machine.timeout_s > 0) usage("--timeout is a flag of boot, not of run");
   return f;
 }
 
-std::unique_ptr<Machine> boot_machine(const Flags& f, c2w::emu::Host& host,
+std::unique_ptr<Machine> boot_machine(const Flags& f, c2w::emulators::Host& host,
                                       std::vector<c2w::virtio::P9Device*>* slots) {
-  c2w::rv64::MachineConfig config =
-      rt::container_config(f.memory, rt::container_bootargs(f.append));
+  c2w::riscv64::MachineConfig config =
+      rt::container_config(f.machine.memory ? f.machine.memory : rt::kDefaultRam,
+                           rt::container_bootargs(f.machine.append));
   for (auto& d : config.extra_devices)
     slots->push_back(static_cast<c2w::virtio::P9Device*>(d.get()));
-  if (!c2w::emu::read_whole_file(f.kernel, &config.kernel)) usage("cannot read kernel " + f.kernel);
-  if (!c2w::emu::read_whole_file(f.initrd, &config.initrd)) usage("cannot read initrd " + f.initrd);
   std::string error;
+  if (!c2w::emulators::read_boot_files(f.machine, &config.kernel, &config.initrd, &error))
+    usage(error);
   auto m = Machine::create(std::move(config), host, &error);
   if (!m) std::fprintf(stderr, "c2w-vm: %s\n", error.c_str());
   return m;
 }
 
 int run(const Flags& f) {
-  c2w::emu::PosixHost host;
+  c2w::emulators::PosixHost host;
   std::vector<c2w::virtio::P9Device*> slots;
   std::unique_ptr<Machine> m;
   rt::Launch l;
@@ -112,7 +116,8 @@ int run(const Flags& f) {
   l.session.echo_console = f.console;
   if (!f.restore.empty()) {
     std::vector<uint8_t> snap;
-    if (!c2w::emu::read_whole_file(f.restore, &snap)) usage("cannot read snapshot " + f.restore);
+    if (!c2w::emulators::read_whole_file(f.restore, &snap))
+      usage("cannot read snapshot " + f.restore);
     auto devices = rt::make_share_devices();
     for (auto& d : devices) slots.push_back(static_cast<c2w::virtio::P9Device*>(d.get()));
     std::string error;
@@ -122,7 +127,8 @@ int run(const Flags& f) {
       return rt::kFailed;
     }
   } else {
-    if (f.kernel.empty() || f.initrd.empty()) usage("run needs --restore or --kernel and --initrd");
+    if (f.machine.kernel.empty() || f.machine.initrd.empty())
+      usage("run needs --restore or --kernel and --initrd");
     m = boot_machine(f, host, &slots);
     if (!m) return rt::kFailed;
     l.session.wait_for_ready = true;

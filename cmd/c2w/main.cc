@@ -1,16 +1,15 @@
 // c2w: container image -> WebAssembly module. Parses flags and runs the command.
-#include <string_view>
-
-#include "emulators/runtime/boot.h"
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 #include "base/error.h"
 #include "client/commands.h"
 #include "client/options.h"
+#include "runtime/boot.h"
 
 int main(int argc, char** argv) {
-  // The snapshot-boot op runs the emulator in a child of this same program.
+  // The boot op runs the emulator in a child of this same program.
   if (argc > 1 && std::string_view(argv[1]) == "__boot-vm")
     return c2w::runtime::boot_vm_main(argc - 1, argv + 1);
   try {

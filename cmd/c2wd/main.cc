@@ -14,12 +14,15 @@
 #include <string_view>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "base/error.h"
+#include "base/flags.h"
 #include "cache/store.h"
 #include "daemon/control_service.h"
-#include "emulators/runtime/boot.h"
-#include "ops/fetch/registry_client.h"
-#include "ops/shipped.h"
+#include "distribution/registry_client.h"
+#include "ops/registry.h"
+#include "proto/limits.h"
+#include "runtime/boot.h"
 #include "solver/solver.h"
 
 namespace {
@@ -32,7 +35,7 @@ struct Flags {
   std::string token;
   std::string cache_dir;
   unsigned max_solves = 4;
-  c2w::fetch::RegistryOptions registry;
+  c2w::distribution::RegistryOptions registry;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -56,39 +59,39 @@ std::string read_file(const std::string& path) {
 
 Flags parse(int argc, char** argv) {
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i], v;
-    if (size_t eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
-      v = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    } else if (a.starts_with("--") && i + 1 < argc) {
-      v = argv[++i];
-    } else {
-      usage("unknown or incomplete argument " + a);
-    }
-    if (a == "--addr")
-      f.addr = v;
-    else if (a == "--tls-cert")
-      f.tls_cert = v;
-    else if (a == "--tls-key")
-      f.tls_key = v;
-    else if (a == "--tls-client-ca")
-      f.tls_client_ca = v;
-    else if (a == "--token")
-      f.token = v;
-    else if (a == "--token-file") {
-      f.token = read_file(v);
-      f.token.erase(f.token.find_last_not_of("\r\n ") + 1);
-    } else if (a == "--cache-dir")
-      f.cache_dir = v;
-    else if (a == "--max-solves")
-      f.max_solves = static_cast<unsigned>(std::max(1, std::atoi(v.c_str())));
-    else if (a == "--insecure-registry")
-      f.registry.insecure_hosts.insert(v);
-    else if (a == "--registry-ca")
-      f.registry.ca_file = v;
-    else
-      usage("unknown flag " + a);
+  auto text = [](std::string* field) {
+    return [field](const std::string&, const std::string& v) { *field = v; };
+  };
+  const std::vector<c2w::FlagSpec> table = {
+      {{"--addr"}, true, text(&f.addr)},
+      {{"--tls-cert"}, true, text(&f.tls_cert)},
+      {{"--tls-key"}, true, text(&f.tls_key)},
+      {{"--tls-client-ca"}, true, text(&f.tls_client_ca)},
+      {{"--token"}, true, text(&f.token)},
+      {{"--token-file"},
+       true,
+       [&f](const std::string&, const std::string& v) {
+         f.token = read_file(v);
+         f.token.erase(f.token.find_last_not_of("\r\n ") + 1);
+       }},
+      {{"--cache-dir"}, true, text(&f.cache_dir)},
+      {{"--max-solves"},
+       true,
+       [&f](const std::string& name, const std::string& v) {
+         if (!absl::SimpleAtoi(v, &f.max_solves) || f.max_solves == 0)
+           throw c2w::UsageError(name + " needs a number of at least 1, got \"" + v + "\"");
+       }},
+      {{"--insecure-registry"},
+       true,
+       [&f](const std::string&, const std::string& v) { f.registry.insecure_hosts.insert(v); }},
+      {{"--registry-ca"}, true, text(&f.registry.ca_file)},
+  };
+  try {
+    const std::vector<std::string> rest =
+        c2w::parse_flags(table, argc, argv, 1, "see the usage below");
+    if (!rest.empty()) usage("unexpected argument " + rest[0]);
+  } catch (const c2w::UsageError& e) {
+    usage(e.what());
   }
   if (f.addr.empty()) {
     const char* run = std::getenv("XDG_RUNTIME_DIR");
@@ -100,7 +103,7 @@ Flags parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // The snapshot-boot op runs the emulator in a child of this same program.
+  // The boot op runs the emulator in a child of this same program.
   if (argc > 1 && std::string_view(argv[1]) == "__boot-vm")
     return c2w::runtime::boot_vm_main(argc - 1, argv + 1);
   try {
@@ -112,15 +115,14 @@ int main(int argc, char** argv) {
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-    c2w::cache::Store store(f.cache_dir.empty() ? c2w::cache::Store::default_root()
-                                                : fs::path(f.cache_dir));
-    f.registry.credentials = c2w::fetch::docker_config_credentials();
+    c2w::cache::Store store(c2w::cache::Store::root_or_default(f.cache_dir));
+    f.registry.credentials = c2w::distribution::docker_config_credentials();
     c2w::solver::Solver solver(store, {}, c2w::ops::builder_ops(f.registry));
     c2w::daemon::ControlService service(store, solver,
                                         {f.token, f.max_solves, C2W_VERSION, f.registry});
 
     grpc::ServerBuilder builder;
-    builder.SetMaxReceiveMessageSize(64 << 20);
+    builder.SetMaxReceiveMessageSize(c2w::v1::kMaxMessageBytes);
     std::string listen;
     if (f.addr.starts_with("unix://")) {
       fs::path sock = f.addr.substr(7);

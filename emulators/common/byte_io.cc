@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace c2w::emu {
+namespace c2w::emulators {
 
 void ByteWriter::bytes(const void* data, uint64_t len) {
   const auto* p = static_cast<const uint8_t*>(data);
@@ -85,9 +85,4 @@ ByteReader ByteReader::section(const char tag[4]) {
   return ByteReader(body, len);
 }
 
-std::string ByteReader::peek_tag() const {
-  if (!ok_ || len_ - pos_ < 4) return {};
-  return std::string(reinterpret_cast<const char*>(p_ + pos_), 4);
-}
-
-}  // namespace c2w::emu
+}  // namespace c2w::emulators

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace c2w::emu {
+namespace c2w::emulators {
 
 class ByteWriter {
  public:
@@ -58,8 +58,6 @@ class ByteReader {
   // Reads a section header; returns a reader over its payload and skips it in this reader.
   // Fails (ok() false) unless the next section has the given tag.
   ByteReader section(const char tag[4]);
-  // Tag of the next section without consuming it ("" at the end or on error).
-  std::string peek_tag() const;
 
   void fail() { ok_ = false; }
   bool ok() const { return ok_; }
@@ -73,4 +71,4 @@ class ByteReader {
   bool ok_ = true;
 };
 
-}  // namespace c2w::emu
+}  // namespace c2w::emulators

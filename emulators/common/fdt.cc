@@ -1,6 +1,6 @@
 #include "emulators/common/fdt.h"
 
-namespace c2w::emu {
+namespace c2w::emulators {
 namespace {
 
 constexpr uint32_t kMagic = 0xd00dfeed;
@@ -244,4 +244,4 @@ bool fdt_parse(const uint8_t* data, uint64_t len, Fdt* out, std::string* error) 
   return true;
 }
 
-}  // namespace c2w::emu
+}  // namespace c2w::emulators

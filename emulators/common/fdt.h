@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace c2w::emu {
+namespace c2w::emulators {
 
 class FdtWriter {
  public:
@@ -72,4 +72,4 @@ struct Fdt {
 // Decodes a DTB of at most len bytes. Returns false with *error set on any malformed input.
 bool fdt_parse(const uint8_t* data, uint64_t len, Fdt* out, std::string* error);
 
-}  // namespace c2w::emu
+}  // namespace c2w::emulators

@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <cstring>
 
-namespace c2w::emu {
+namespace c2w::emulators {
+
+// The guest page: the unit of RAM in snapshots, packed modules and the MEMORY size.
+inline constexpr uint64_t kGuestPageSize = 4096;
 
 struct GuestRam {
   uint8_t* base = nullptr;
@@ -42,4 +45,4 @@ struct GuestRam {
   }
 };
 
-}  // namespace c2w::emu
+}  // namespace c2w::emulators

@@ -5,7 +5,7 @@
 
 #include <cstdlib>
 
-namespace c2w::emu {
+namespace c2w::emulators {
 
 uint64_t PosixHost::monotonic_ns() {
   timespec ts{};
@@ -41,4 +41,4 @@ void VirtualHost::random(uint8_t* buf, uint32_t len) {
   }
 }
 
-}  // namespace c2w::emu
+}  // namespace c2w::emulators

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace c2w::emu {
+namespace c2w::emulators {
 
 class Host {
  public:
@@ -59,4 +59,4 @@ class VirtualHost : public Host {
   const uint64_t* instructions_ = nullptr;
 };
 
-}  // namespace c2w::emu
+}  // namespace c2w::emulators

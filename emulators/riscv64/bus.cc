@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #endif
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 
 static_assert(std::endian::native == std::endian::little,
               "RAM is accessed with host loads; a big-endian host would need byte swaps");
@@ -93,4 +93,4 @@ bool Bus::write(uint64_t pa, unsigned size, uint64_t value) {
   return m && m->dev->write(pa - m->base, size, value);
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

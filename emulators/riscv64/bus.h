@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace c2w::rv64 {
+#include "emulators/common/guest_ram.h"
+
+namespace c2w::riscv64 {
 
 // A memory-mapped device. Offsets are relative to the device's base and already checked to lie
 // inside its window; size is 1, 2, 4 or 8. Returning false makes the access fault.
@@ -20,7 +22,7 @@ class Device {
 class Bus {
  public:
   static constexpr uint64_t kRamBase = 0x80000000;
-  static constexpr uint64_t kPageSize = 4096;
+  static constexpr uint64_t kPageSize = emulators::kGuestPageSize;
 
   // Owns a zeroed RAM buffer of ram_size bytes (rounded up to whole pages). The buffer is
   // mapped lazily (calloc, or on Linux an anonymous mapping with transparent huge pages), so
@@ -68,4 +70,4 @@ class Bus {
   std::vector<Mapping> devices_;
 };
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

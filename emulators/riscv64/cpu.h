@@ -20,7 +20,7 @@
 #include "emulators/riscv64/bus.h"
 #include "emulators/riscv64/decode.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 
 enum class Priv : uint8_t { kUser = 0, kSupervisor = 1, kMachine = 3 };
 
@@ -216,4 +216,4 @@ class Cpu {
   uint64_t slot_mask_ = 0;
 };
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

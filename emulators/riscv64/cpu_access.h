@@ -6,7 +6,7 @@
 
 #include "emulators/riscv64/cpu.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 
 template <typename T>
 inline bool Cpu::load(uint64_t va, T* out) {
@@ -31,4 +31,4 @@ inline bool Cpu::store(uint64_t va, T value) {
   return store_slow(va, sizeof(T), static_cast<uint64_t>(value));
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

@@ -1,7 +1,7 @@
 // Control and status registers, traps, interrupts and privilege changes.
 #include "emulators/riscv64/cpu.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
 using namespace mstatus;
@@ -435,4 +435,4 @@ bool Cpu::csr_write(uint32_t csr, uint64_t v) {
   return true;
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

@@ -8,7 +8,7 @@
 #include "emulators/riscv64/cpu_access.h"
 #include "emulators/riscv64/softfp.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
 constexpr uint64_t kBox = 0xffffffff00000000;
@@ -454,4 +454,4 @@ bool Cpu::exec_fp(const Insn& d) {
   return true;
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

@@ -4,7 +4,7 @@
 #include "emulators/riscv64/cpu.h"
 #include "emulators/riscv64/cpu_access.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
 constexpr uint64_t kPteV = 1, kPteR = 2, kPteW = 4, kPteX = 8, kPteU = 16, kPteA = 64, kPteD = 128;
@@ -179,4 +179,4 @@ bool Cpu::peek(uint64_t va, unsigned size, uint64_t* value) {
   return true;
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

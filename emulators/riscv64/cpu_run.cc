@@ -7,7 +7,7 @@
 #include "emulators/riscv64/cpu_access.h"
 #include "emulators/riscv64/int128.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
 // Instructions between interrupt and timer checks; CSR writes, xRET and WFI end a block early.
@@ -824,4 +824,4 @@ bool Cpu::exec_amo(const Insn& d) {
   return true;
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

@@ -1,6 +1,6 @@
 #include "emulators/riscv64/decode.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
 uint32_t bits(uint32_t v, int hi, int lo) {
@@ -382,4 +382,4 @@ Insn decode(uint32_t raw) {
   return d;
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 
 // clang-format off
 #define C2W_RV64_OPS(X) \
@@ -62,4 +62,4 @@ Insn decode(uint32_t raw);
 // The 32-bit instruction a compressed one stands for, or 0 (an illegal encoding) if reserved.
 uint32_t expand_compressed(uint16_t c);
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

@@ -1,6 +1,6 @@
 #include "emulators/riscv64/goldfish_rtc.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
 enum Reg : uint64_t {
@@ -99,7 +99,7 @@ uint64_t GoldfishRtc::alarm_deadline_ns() {
   return host_.monotonic_ns() + (left > 0 ? static_cast<uint64_t>(left) : 0);
 }
 
-void GoldfishRtc::save(emu::ByteWriter& w) const {
+void GoldfishRtc::save(emulators::ByteWriter& w) const {
   w.u64(static_cast<uint64_t>(offset_));
   w.u32(time_high_latch_);
   w.u32(write_high_latch_);
@@ -110,7 +110,7 @@ void GoldfishRtc::save(emu::ByteWriter& w) const {
   w.boolean(irq_pending_);
 }
 
-bool GoldfishRtc::load(emu::ByteReader& r) {
+bool GoldfishRtc::load(emulators::ByteReader& r) {
   offset_ = static_cast<int64_t>(r.u64());
   time_high_latch_ = r.u32();
   write_high_latch_ = r.u32();
@@ -123,4 +123,4 @@ bool GoldfishRtc::load(emu::ByteReader& r) {
   return r.ok();
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

@@ -13,13 +13,14 @@
 #include "emulators/common/host.h"
 #include "emulators/riscv64/bus.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 
 class GoldfishRtc : public Device {
  public:
   static constexpr uint64_t kWindowSize = 0x1000;
 
-  GoldfishRtc(emu::Host& host, std::function<void(bool)> irq) : host_(host), irq_(std::move(irq)) {}
+  GoldfishRtc(emulators::Host& host, std::function<void(bool)> irq)
+      : host_(host), irq_(std::move(irq)) {}
 
   bool read(uint64_t offset, unsigned size, uint64_t* value) override;
   bool write(uint64_t offset, unsigned size, uint64_t value) override;
@@ -29,14 +30,14 @@ class GoldfishRtc : public Device {
   // Host monotonic time at which the alarm fires, or UINT64_MAX if none is armed.
   uint64_t alarm_deadline_ns();
 
-  void save(emu::ByteWriter& w) const;
-  bool load(emu::ByteReader& r);
+  void save(emulators::ByteWriter& w) const;
+  bool load(emulators::ByteReader& r);
 
  private:
   int64_t now() { return host_.realtime_ns() + offset_; }
   void update_irq() { irq_(irq_pending_ && irq_enabled_); }
 
-  emu::Host& host_;
+  emulators::Host& host_;
   std::function<void(bool)> irq_;
   int64_t offset_ = 0;  // guest time - host time, set when the guest writes the time
   uint32_t time_high_latch_ = 0;
@@ -48,4 +49,4 @@ class GoldfishRtc : public Device {
   bool irq_pending_ = false;
 };
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

@@ -10,10 +10,10 @@
 #include "emulators/virtio/mmio.h"
 #include "emulators/virtio/rng.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
-constexpr uint64_t kPage = 4096;
+constexpr uint64_t kPage = emulators::kGuestPageSize;
 
 // Routes bus accesses to a virtio-mmio transport (which knows nothing about this bus).
 class MmioAdapter : public Device {
@@ -38,7 +38,7 @@ uint64_t le64(const uint8_t* p) {
 
 }  // namespace
 
-Machine::Machine(MachineConfig config, emu::Host& host, uint8_t* ram)
+Machine::Machine(MachineConfig config, emulators::Host& host, uint8_t* ram)
     : config_(std::move(config)), host_(host) {
   config_.ram_size = (config_.ram_size + kPage - 1) & ~(kPage - 1);
   if (config_.ports.empty()) config_.ports.push_back({"", true});
@@ -89,7 +89,7 @@ bool Machine::build(std::string* error) {
   for (auto& d : config_.extra_devices) devices.push_back(d.get());
   if (devices.size() > kMaxVirtio) return *error = "too many virtio devices", false;
 
-  const emu::GuestRam ram{bus_->ram(), Bus::kRamBase, bus_->ram_size()};
+  const emulators::GuestRam ram{bus_->ram(), Bus::kRamBase, bus_->ram_size()};
   for (size_t i = 0; i < devices.size(); ++i) {
     const unsigned irq = kVirtioIrqBase + static_cast<unsigned>(i);
     virtio_.push_back(std::make_unique<virtio::MmioTransport>(
@@ -102,7 +102,7 @@ bool Machine::build(std::string* error) {
   return true;
 }
 
-std::unique_ptr<Machine> Machine::create(MachineConfig config, emu::Host& host,
+std::unique_ptr<Machine> Machine::create(MachineConfig config, emulators::Host& host,
                                          std::string* error) {
   std::unique_ptr<Machine> m(new Machine(std::move(config), host, nullptr));
   if (!m->build(error) || !m->load_images(error)) return nullptr;
@@ -285,4 +285,4 @@ int Machine::find_port(const std::string& name) const {
   return -1;
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

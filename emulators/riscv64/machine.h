@@ -32,7 +32,7 @@ namespace c2w::virtio {
 class MmioTransport;
 }
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 
 class Plic;
 class GoldfishRtc;
@@ -77,11 +77,12 @@ class Machine {
   static constexpr uint64_t kConsoleInputCap = 1 << 20;
 
   // Builds the machine and loads kernel, initrd and device tree. Null with *error on failure.
-  static std::unique_ptr<Machine> create(MachineConfig config, emu::Host& host, std::string* error);
+  static std::unique_ptr<Machine> create(MachineConfig config, emulators::Host& host,
+                                         std::string* error);
   // Rebuilds a machine from save()'s output. extra_devices must match those of the saved
   // machine (same kinds, same order). `ram`, if not null, is guest RAM already holding the
   // snapshot's pages (e.g. placed by the wasm packer): the RAM section is then not copied.
-  static std::unique_ptr<Machine> restore(const uint8_t* data, uint64_t len, emu::Host& host,
+  static std::unique_ptr<Machine> restore(const uint8_t* data, uint64_t len, emulators::Host& host,
                                           std::string* error,
                                           std::vector<std::unique_ptr<virtio::Device>> extra = {},
                                           uint8_t* ram = nullptr);
@@ -122,7 +123,7 @@ class Machine {
   uint64_t ticks() const;
 
  private:
-  Machine(MachineConfig config, emu::Host& host, uint8_t* ram);
+  Machine(MachineConfig config, emulators::Host& host, uint8_t* ram);
   bool build(std::string* error);
   bool load_images(std::string* error);
   std::vector<uint8_t> make_fdt(uint64_t initrd_start, uint64_t initrd_end) const;
@@ -135,7 +136,7 @@ class Machine {
   uint64_t deadline_ns();
 
   MachineConfig config_;
-  emu::Host& host_;
+  emulators::Host& host_;
   std::unique_ptr<Bus> bus_;
   std::unique_ptr<Cpu> cpu_;
   std::unique_ptr<Plic> plic_;
@@ -166,4 +167,4 @@ class Machine {
   std::string error_;
 };
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

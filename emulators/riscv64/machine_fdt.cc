@@ -8,7 +8,7 @@
 #include "emulators/riscv64/plic.h"
 #include "emulators/virtio/mmio.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
 constexpr uint32_t kIntcPhandle = 1, kPlicPhandle = 2;
@@ -19,7 +19,7 @@ std::string node_name(const char* base, uint64_t addr) {
   return buf;
 }
 
-void reg(emu::FdtWriter& w, uint64_t base, uint64_t size) {
+void reg(emulators::FdtWriter& w, uint64_t base, uint64_t size) {
   w.prop_cells("reg", {static_cast<uint32_t>(base >> 32), static_cast<uint32_t>(base),
                        static_cast<uint32_t>(size >> 32), static_cast<uint32_t>(size)});
 }
@@ -27,7 +27,7 @@ void reg(emu::FdtWriter& w, uint64_t base, uint64_t size) {
 }  // namespace
 
 std::vector<uint8_t> Machine::make_fdt(uint64_t initrd_start, uint64_t initrd_end) const {
-  emu::FdtWriter w;
+  emulators::FdtWriter w;
   w.begin_node("");
   w.prop_u32("#address-cells", 2);
   w.prop_u32("#size-cells", 2);
@@ -108,4 +108,4 @@ std::vector<uint8_t> Machine::make_fdt(uint64_t initrd_start, uint64_t initrd_en
   return w.finish();
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

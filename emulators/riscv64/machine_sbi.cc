@@ -7,7 +7,7 @@
 
 #include "emulators/riscv64/machine.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
 enum : int64_t {
@@ -243,4 +243,4 @@ void Machine::handle_sbi() {
   c.pc = t.epc + 4;
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

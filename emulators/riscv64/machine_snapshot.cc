@@ -24,15 +24,15 @@
 #include "emulators/riscv64/plic.h"
 #include "emulators/virtio/mmio.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
 constexpr char kMagic[8] = {'c', '2', 'w', 's', 'n', 'a', 'p', '\0'};
 constexpr uint32_t kVersion = 1;
 constexpr uint32_t kArch = 0x34365652;  // "RV64"
-constexpr uint32_t kPage = 4096;
+constexpr uint32_t kPage = emulators::kGuestPageSize;
 
-void save_cpu(const Cpu& c, emu::ByteWriter& w) {
+void save_cpu(const Cpu& c, emulators::ByteWriter& w) {
   for (uint64_t v : c.x) w.u64(v);
   for (uint64_t v : c.f) w.u64(v);
   w.u64(c.pc);
@@ -53,7 +53,7 @@ void save_cpu(const Cpu& c, emu::ByteWriter& w) {
   w.boolean(c.waiting);
 }
 
-bool load_cpu(Cpu& c, emu::ByteReader& r) {
+bool load_cpu(Cpu& c, emulators::ByteReader& r) {
   for (uint64_t& v : c.x) v = r.u64();
   c.x[0] = 0;
   for (uint64_t& v : c.f) v = r.u64();
@@ -81,9 +81,9 @@ bool load_cpu(Cpu& c, emu::ByteReader& r) {
 
 // Walks the sections after CONF without building anything, so a corrupt snapshot is refused
 // before the machine allocates its RAM.
-bool check_layout(emu::ByteReader r, uint64_t ram_size) {
+bool check_layout(emulators::ByteReader r, uint64_t ram_size) {
   for (const char* tag : {"TIME", "CPU ", "MACH", "PLIC", "RTC ", "VIRT"}) r.section(tag);
-  emu::ByteReader ram = r.section("RAM ");
+  emulators::ByteReader ram = r.section("RAM ");
   const uint32_t page = ram.u32();
   const uint64_t pages = ram.u64(), stored = ram.u64();
   r.section("END ");
@@ -104,7 +104,7 @@ bool all_zero(const uint8_t* p) {
 }  // namespace
 
 std::vector<uint8_t> Machine::save() const {
-  emu::ByteWriter w;
+  emulators::ByteWriter w;
   w.bytes(kMagic, 8);
   w.u32(kVersion);
   w.u32(kArch);
@@ -179,11 +179,11 @@ std::vector<uint8_t> Machine::save() const {
   return std::move(w.data());
 }
 
-std::unique_ptr<Machine> Machine::restore(const uint8_t* data, uint64_t len, emu::Host& host,
+std::unique_ptr<Machine> Machine::restore(const uint8_t* data, uint64_t len, emulators::Host& host,
                                           std::string* error,
                                           std::vector<std::unique_ptr<virtio::Device>> extra,
                                           uint8_t* ram) {
-  emu::ByteReader r(data, len);
+  emulators::ByteReader r(data, len);
   char magic[8];
   r.bytes(magic, 8);
   if (!r.ok() || std::memcmp(magic, kMagic, 8) != 0) return *error = "not a c2w snapshot", nullptr;
@@ -193,7 +193,7 @@ std::unique_ptr<Machine> Machine::restore(const uint8_t* data, uint64_t len, emu
            nullptr;
   if (arch != kArch) return *error = "snapshot is not of a riscv64 machine", nullptr;
 
-  emu::ByteReader conf = r.section("CONF");
+  emulators::ByteReader conf = r.section("CONF");
   MachineConfig config;
   config.ram_size = conf.u64();
   config.bootargs = conf.str();
@@ -230,21 +230,21 @@ std::unique_ptr<Machine> Machine::restore(const uint8_t* data, uint64_t len, emu
 
 bool Machine::load_state(const uint8_t* data, uint64_t len, bool ram_preloaded,
                          std::string* error) {
-  emu::ByteReader r(data, len);
+  emulators::ByteReader r(data, len);
   auto corrupt = [&](const char* what) {
     *error = std::string("corrupt snapshot (") + what + ")";
     return false;
   };
 
-  emu::ByteReader time = r.section("TIME");
+  emulators::ByteReader time = r.section("TIME");
   tick_base_ = time.u64();
   ns_base_ = host_.monotonic_ns();
   if (!time.ok()) return corrupt("time");
 
-  emu::ByteReader cpu = r.section("CPU ");
+  emulators::ByteReader cpu = r.section("CPU ");
   if (!load_cpu(*cpu_, cpu)) return corrupt("cpu");
 
-  emu::ByteReader mach = r.section("MACH");
+  emulators::ByteReader mach = r.section("MACH");
   halted_ = mach.boolean();
   rebooted_ = mach.boolean();
   exit_status_ = static_cast<int>(mach.u32());
@@ -256,19 +256,19 @@ bool Machine::load_state(const uint8_t* data, uint64_t len, bool ram_preloaded,
   for (std::string& o : port_out_) o = mach.str();
   if (!mach.ok()) return corrupt("machine");
 
-  emu::ByteReader plic = r.section("PLIC");
+  emulators::ByteReader plic = r.section("PLIC");
   if (!plic_->load(plic)) return corrupt("plic");
-  emu::ByteReader rtc = r.section("RTC ");
+  emulators::ByteReader rtc = r.section("RTC ");
   if (!rtc_->load(rtc)) return corrupt("rtc");
 
-  emu::ByteReader virt = r.section("VIRT");
+  emulators::ByteReader virt = r.section("VIRT");
   if (virt.u32() != virtio_.size()) return corrupt("virtio device count");
   for (auto& t : virtio_) {
     if (virt.u32() != t->device()->device_id() || !t->load(virt)) return corrupt("virtio");
   }
   if (!virt.ok()) return corrupt("virtio");
 
-  emu::ByteReader ram = r.section("RAM ");
+  emulators::ByteReader ram = r.section("RAM ");
   const uint32_t page = ram.u32();
   const uint64_t pages = ram.u64(), stored = ram.u64();
   if (!ram.ok() || page != kPage || pages != bus_->ram_size() / kPage || stored > pages)
@@ -286,4 +286,4 @@ bool Machine::load_state(const uint8_t* data, uint64_t len, bool ram_preloaded,
   return true;
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

@@ -1,6 +1,6 @@
 #include "emulators/riscv64/plic.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 namespace {
 
 constexpr uint64_t kPending = 0x1000;
@@ -97,7 +97,7 @@ bool Plic::write(uint64_t offset, unsigned size, uint64_t value) {
   return true;
 }
 
-void Plic::save(emu::ByteWriter& w) const {
+void Plic::save(emulators::ByteWriter& w) const {
   w.u32(kSources);
   for (uint32_t p : priority_) w.u32(p);
   w.u32(level_);
@@ -110,7 +110,7 @@ void Plic::save(emu::ByteWriter& w) const {
   }
 }
 
-bool Plic::load(emu::ByteReader& r) {
+bool Plic::load(emulators::ByteReader& r) {
   if (r.u32() != kSources) return false;
   for (uint32_t& p : priority_) p = r.u32() & kMaxPriority;
   level_ = r.u32();
@@ -126,4 +126,4 @@ bool Plic::load(emu::ByteReader& r) {
   return true;
 }
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

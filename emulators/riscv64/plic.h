@@ -13,7 +13,7 @@
 #include "emulators/common/byte_io.h"
 #include "emulators/riscv64/bus.h"
 
-namespace c2w::rv64 {
+namespace c2w::riscv64 {
 
 class Plic : public Device {
  public:
@@ -30,8 +30,8 @@ class Plic : public Device {
   bool read(uint64_t offset, unsigned size, uint64_t* value) override;
   bool write(uint64_t offset, unsigned size, uint64_t value) override;
 
-  void save(emu::ByteWriter& w) const;
-  bool load(emu::ByteReader& r);
+  void save(emulators::ByteWriter& w) const;
+  bool load(emulators::ByteReader& r);
 
  private:
   uint32_t claim(unsigned context);
@@ -47,4 +47,4 @@ class Plic : public Device {
   uint32_t threshold_[kContexts] = {};
 };
 
-}  // namespace c2w::rv64
+}  // namespace c2w::riscv64

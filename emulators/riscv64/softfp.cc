@@ -6,7 +6,7 @@
 
 #include "emulators/riscv64/int128.h"
 
-namespace c2w::rv64::softfp {
+namespace c2w::riscv64::softfp {
 namespace {
 
 enum Class { kZero, kFinite, kInf, kNaN };
@@ -418,4 +418,4 @@ uint64_t from_int(Format f, uint64_t v, bool is_signed, Rm rm, uint8_t* flags) {
   return round_pack(f, sign, 62, mag, rm, flags);
 }
 
-}  // namespace c2w::rv64::softfp
+}  // namespace c2w::riscv64::softfp

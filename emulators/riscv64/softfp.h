@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-namespace c2w::rv64::softfp {
+namespace c2w::riscv64::softfp {
 
 enum Rm : uint8_t { kRne = 0, kRtz = 1, kRdn = 2, kRup = 3, kRmm = 4 };
 enum Flag : uint8_t { kNX = 1, kUF = 2, kOF = 4, kDZ = 8, kNV = 16 };
@@ -55,4 +55,4 @@ uint64_t to_int(Format f, uint64_t a, int bits, bool is_signed, Rm rm, uint8_t* 
 // Integer (given as 64-bit value; `is_signed` says how to read it) to float.
 uint64_t from_int(Format f, uint64_t v, bool is_signed, Rm rm, uint8_t* flags);
 
-}  // namespace c2w::rv64::softfp
+}  // namespace c2w::riscv64::softfp

@@ -134,7 +134,7 @@ void Console::handle_control(const uint8_t* msg, uint32_t len) {
 }
 
 void Console::drain_control_tx() {
-  const emu::GuestRam& ram = transport_->ram();
+  const emulators::GuestRam& ram = transport_->ram();
   Virtqueue& q = transport_->queue(kControlTx);
   bool used = false;
   uint8_t msg[kControlHeader];
@@ -150,7 +150,7 @@ void Console::drain_control_tx() {
 
 void Console::fill_control_rx() {
   if (!transport_->driver_ok()) return;
-  const emu::GuestRam& ram = transport_->ram();
+  const emulators::GuestRam& ram = transport_->ram();
   Virtqueue& q = transport_->queue(kControlRx);
   bool used = false;
   while (!control_out_.empty() && q.pop(ram, &chain_) == Virtqueue::Pop::kChain) {
@@ -168,7 +168,7 @@ void Console::fill_rx(unsigned port) {
   if (!transport_->driver_ok() || p.input.empty()) return;
   // Without multiport port 0 is a plain console that is always open.
   if (multiport() ? !p.guest_open : port != 0) return;
-  const emu::GuestRam& ram = transport_->ram();
+  const emulators::GuestRam& ram = transport_->ram();
   Virtqueue& q = transport_->queue(rx_queue(port));
   bool used = false;
   while (!p.input.empty() && q.pop(ram, &chain_) == Virtqueue::Pop::kChain) {
@@ -185,7 +185,7 @@ void Console::fill_rx(unsigned port) {
 
 void Console::drain_tx(unsigned port) {
   if (!transport_->driver_ok() || (port != 0 && !multiport())) return;
-  const emu::GuestRam& ram = transport_->ram();
+  const emulators::GuestRam& ram = transport_->ram();
   Virtqueue& q = transport_->queue(tx_queue(port));
   bool used = false;
   while ((!space_ || space_(port) > 0) && q.pop(ram, &chain_) == Virtqueue::Pop::kChain) {
@@ -199,7 +199,7 @@ void Console::drain_tx(unsigned port) {
   if (used) transport_->notify_used(tx_queue(port));
 }
 
-void Console::save(emu::ByteWriter& w) const {
+void Console::save(emulators::ByteWriter& w) const {
   w.u32(num_ports());
   for (const Port& p : ports_) {
     w.str(p.spec.name);
@@ -217,7 +217,7 @@ void Console::save(emu::ByteWriter& w) const {
   }
 }
 
-bool Console::load(emu::ByteReader& r) {
+bool Console::load(emulators::ByteReader& r) {
   if (r.u32() != ports_.size()) return false;
   for (Port& p : ports_) {
     if (r.str(4096) != p.spec.name || r.boolean() != p.spec.console) return false;

@@ -62,8 +62,8 @@ class Console : public Device {
   void reset() override;
   void queue_notify(unsigned q) override;
   void poll() override;
-  void save(emu::ByteWriter& w) const override;
-  bool load(emu::ByteReader& r) override;
+  void save(emulators::ByteWriter& w) const override;
+  bool load(emulators::ByteReader& r) override;
 
  private:
   struct Port {

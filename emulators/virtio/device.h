@@ -23,7 +23,7 @@ inline constexpr uint64_t kFeatureVersion1 = uint64_t{1} << 32;
 class Transport {
  public:
   virtual ~Transport() = default;
-  virtual const emu::GuestRam& ram() const = 0;
+  virtual const emulators::GuestRam& ram() const = 0;
   // Queue i (i < the device's num_queues()).
   virtual Virtqueue& queue(unsigned i) = 0;
   virtual uint64_t driver_features() const = 0;
@@ -54,16 +54,14 @@ class Device {
 
   // The driver reset the device (status 0): forget all driver-visible state.
   virtual void reset() = 0;
-  // The driver set DRIVER_OK.
-  virtual void activate() {}
   // The driver made buffers available on queue q.
   virtual void queue_notify(unsigned q) = 0;
   // The host side may have made progress (input arrived, output drained): move what can move.
   virtual void poll() {}
 
   // Device state beyond the transport's (which saves the queues), field by field.
-  virtual void save(emu::ByteWriter& w) const = 0;
-  virtual bool load(emu::ByteReader& r) = 0;
+  virtual void save(emulators::ByteWriter& w) const = 0;
+  virtual bool load(emulators::ByteReader& r) = 0;
 
   void attach(Transport* t) { transport_ = t; }
 

@@ -49,7 +49,7 @@ void set_high(uint64_t* v, uint64_t x) {
 
 }  // namespace
 
-MmioTransport::MmioTransport(Device* device, emu::GuestRam ram, std::function<void(bool)> irq)
+MmioTransport::MmioTransport(Device* device, emulators::GuestRam ram, std::function<void(bool)> irq)
     : device_(device), ram_(ram), irq_(std::move(irq)), queues_(device->num_queues()) {
   device_->attach(this);
 }
@@ -209,11 +209,9 @@ bool MmioTransport::write(uint64_t offset, unsigned size, uint64_t value) {
       if (value == 0) {
         reset();
       } else {
-        const bool was_ok = status_ & kStatusDriverOk;
         // FEATURES_OK only sticks if VERSION_1 was accepted: we are a modern-only device.
         if ((value & 8) && !(driver_features_ & kFeatureVersion1)) value &= ~uint64_t{8};
         status_ = static_cast<uint32_t>(value) | (status_ & kNeedsReset);
-        if (!was_ok && (status_ & kStatusDriverOk)) device_->activate();
       }
       break;
     case kRegQueueDescLow:
@@ -268,7 +266,7 @@ void MmioTransport::device_error() {
   config_changed();
 }
 
-void MmioTransport::save(emu::ByteWriter& w) const {
+void MmioTransport::save(emulators::ByteWriter& w) const {
   w.u32(status_);
   w.u32(device_features_sel_);
   w.u32(driver_features_sel_);
@@ -292,7 +290,7 @@ void MmioTransport::save(emu::ByteWriter& w) const {
   device_->save(w);
 }
 
-bool MmioTransport::load(emu::ByteReader& r) {
+bool MmioTransport::load(emulators::ByteReader& r) {
   status_ = r.u32();
   device_features_sel_ = r.u32();
   driver_features_sel_ = r.u32();

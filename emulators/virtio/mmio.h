@@ -19,7 +19,7 @@ class MmioTransport : public Transport {
   static constexpr uint64_t kWindowSize = 0x1000;
 
   // `irq` is called with the level of the interrupt line whenever it may have changed.
-  MmioTransport(Device* device, emu::GuestRam ram, std::function<void(bool)> irq);
+  MmioTransport(Device* device, emulators::GuestRam ram, std::function<void(bool)> irq);
 
   bool read(uint64_t offset, unsigned size, uint64_t* value);
   bool write(uint64_t offset, unsigned size, uint64_t value);
@@ -31,11 +31,11 @@ class MmioTransport : public Transport {
   uint32_t status() const { return status_; }
 
   // Transport state (register file and queues), then the device's own state.
-  void save(emu::ByteWriter& w) const;
-  bool load(emu::ByteReader& r);
+  void save(emulators::ByteWriter& w) const;
+  bool load(emulators::ByteReader& r);
 
   // Transport interface for the device.
-  const emu::GuestRam& ram() const override { return ram_; }
+  const emulators::GuestRam& ram() const override { return ram_; }
   Virtqueue& queue(unsigned i) override { return queues_[i]; }
   uint64_t driver_features() const override { return driver_features_; }
   bool driver_ok() const override {
@@ -53,7 +53,7 @@ class MmioTransport : public Transport {
   uint64_t offered_features() const;
 
   Device* device_;
-  emu::GuestRam ram_;
+  emulators::GuestRam ram_;
   std::function<void(bool)> irq_;
   std::vector<Virtqueue> queues_;
 

@@ -58,7 +58,7 @@ void P9Device::reset() {
 
 void P9Device::queue_notify(unsigned q) {
   if (q != 0) return;
-  const emu::GuestRam& ram = transport_->ram();
+  const emulators::GuestRam& ram = transport_->ram();
   Virtqueue& vq = transport_->queue(0);
   bool used = false;
   // Each available entry is popped once, so this ends after at most the ring's size.
@@ -78,7 +78,7 @@ uint32_t P9Device::reply_error(const Chain& c, uint16_t tag, uint32_t err) {
 }
 
 uint32_t P9Device::serve(const Chain& c) {
-  const emu::GuestRam& ram = transport_->ram();
+  const emulators::GuestRam& ram = transport_->ram();
   uint8_t head[kHeader];
   const bool has_tag = c.read(ram, 0, head, kHeader) == kHeader;
   const uint16_t tag = has_tag ? static_cast<uint16_t>(head[5] | head[6] << 8) : p9::kNoTag;
@@ -95,7 +95,7 @@ uint32_t P9Device::serve(const Chain& c) {
 }
 
 // Format: u8 kSessionFormat, str tag, u8 has_session, [u32 length, the Server's bytes].
-void P9Device::save(emu::ByteWriter& w) const {
+void P9Device::save(emulators::ByteWriter& w) const {
   w.u8(kSessionFormat);
   w.str(tag_);
   std::vector<uint8_t> session;
@@ -109,7 +109,7 @@ void P9Device::save(emu::ByteWriter& w) const {
   w.bytes(session.data(), session.size());
 }
 
-bool P9Device::load(emu::ByteReader& r) {
+bool P9Device::load(emulators::ByteReader& r) {
   if (r.u8() != kSessionFormat || r.str(kMaxTagLen) != tag_) return false;
   const bool has_session = r.boolean();
   const uint32_t n = has_session ? r.u32() : 0;

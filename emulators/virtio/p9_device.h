@@ -73,8 +73,8 @@ class P9Device : public Device {
   uint8_t config_read(uint32_t offset) override;
   void reset() override;
   void queue_notify(unsigned q) override;
-  void save(emu::ByteWriter& w) const override;
-  bool load(emu::ByteReader& r) override;
+  void save(emulators::ByteWriter& w) const override;
+  bool load(emulators::ByteReader& r) override;
 
  private:
   explicit P9Device(std::string tag) : tag_(std::move(tag)) {}

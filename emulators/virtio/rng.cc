@@ -4,7 +4,7 @@ namespace c2w::virtio {
 
 void Rng::queue_notify(unsigned q) {
   if (q != 0) return;
-  const emu::GuestRam& ram = transport_->ram();
+  const emulators::GuestRam& ram = transport_->ram();
   Virtqueue& vq = transport_->queue(0);
   uint8_t buf[kMaxChunk];
   bool used = false;

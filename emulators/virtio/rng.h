@@ -19,8 +19,8 @@ class Rng : public Device {
   unsigned num_queues() const override { return 1; }
   void reset() override {}
   void queue_notify(unsigned q) override;
-  void save(emu::ByteWriter&) const override {}
-  bool load(emu::ByteReader&) override { return true; }
+  void save(emulators::ByteWriter&) const override {}
+  bool load(emulators::ByteReader&) override { return true; }
 
  private:
   Source source_;

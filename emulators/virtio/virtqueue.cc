@@ -14,7 +14,7 @@ struct Desc {
   uint16_t next;
 };
 
-bool read_desc(const emu::GuestRam& ram, uint64_t table, uint32_t index, Desc* d) {
+bool read_desc(const emulators::GuestRam& ram, uint64_t table, uint32_t index, Desc* d) {
   const uint8_t* p = ram.ptr(table + kDescSize * index, kDescSize);
   if (!p) return false;
   d->addr = 0;
@@ -48,14 +48,15 @@ uint64_t walk_segments(const std::vector<Segment>& segments, uint64_t offset, ui
   return done;
 }
 
-uint64_t Chain::read(const emu::GuestRam& ram, uint64_t offset, void* dst, uint64_t len) const {
+uint64_t Chain::read(const emulators::GuestRam& ram, uint64_t offset, void* dst,
+                     uint64_t len) const {
   auto* out = static_cast<uint8_t*>(dst);
   return walk_segments(readable, offset, len, [&](uint64_t addr, uint64_t at, uint64_t n) {
     return ram.read(addr, out + at, n);
   });
 }
 
-uint64_t Chain::write(const emu::GuestRam& ram, uint64_t offset, const void* src,
+uint64_t Chain::write(const emulators::GuestRam& ram, uint64_t offset, const void* src,
                       uint64_t len) const {
   const auto* in = static_cast<const uint8_t*>(src);
   return walk_segments(writable, offset, len, [&](uint64_t addr, uint64_t at, uint64_t n) {
@@ -63,18 +64,12 @@ uint64_t Chain::write(const emu::GuestRam& ram, uint64_t offset, const void* src
   });
 }
 
-bool Virtqueue::has_available(const emu::GuestRam& ram) const {
-  uint16_t idx;
-  if (!ready || broken || size == 0 || !ram.load(avail_addr + 2, &idx)) return false;
-  return idx != last_avail;
-}
-
-bool Virtqueue::interrupt_suppressed(const emu::GuestRam& ram) const {
+bool Virtqueue::interrupt_suppressed(const emulators::GuestRam& ram) const {
   uint16_t flags = 0;
   return ram.load(avail_addr, &flags) && (flags & kAvailNoInterrupt);
 }
 
-Virtqueue::Pop Virtqueue::pop(const emu::GuestRam& ram, Chain* chain) {
+Virtqueue::Pop Virtqueue::pop(const emulators::GuestRam& ram, Chain* chain) {
   if (broken) return Pop::kBroken;
   if (!ready || size == 0) return Pop::kEmpty;
   uint16_t idx, head = 0;
@@ -94,7 +89,7 @@ Virtqueue::Pop Virtqueue::pop(const emu::GuestRam& ram, Chain* chain) {
   return Pop::kChain;
 }
 
-bool Virtqueue::walk(const emu::GuestRam& ram, uint16_t head, Chain* chain) {
+bool Virtqueue::walk(const emulators::GuestRam& ram, uint16_t head, Chain* chain) {
   chain->head = head;
   chain->readable.clear();
   chain->writable.clear();
@@ -131,7 +126,7 @@ bool Virtqueue::walk(const emu::GuestRam& ram, uint16_t head, Chain* chain) {
   }
 }
 
-bool Virtqueue::push(const emu::GuestRam& ram, uint16_t head, uint32_t written) {
+bool Virtqueue::push(const emulators::GuestRam& ram, uint16_t head, uint32_t written) {
   if (broken || size == 0) return false;
   const uint64_t elem = used_addr + 4 + 8 * (uint64_t{next_used} % size);
   const auto next = static_cast<uint16_t>(next_used + 1);

@@ -32,9 +32,10 @@ struct Chain {
 
   // Copies up to len bytes of the readable part, starting at byte `offset` of it, to dst;
   // returns the number of bytes copied.
-  uint64_t read(const emu::GuestRam& ram, uint64_t offset, void* dst, uint64_t len) const;
+  uint64_t read(const emulators::GuestRam& ram, uint64_t offset, void* dst, uint64_t len) const;
   // Copies up to len bytes from src into the writable part at byte `offset`; returns the count.
-  uint64_t write(const emu::GuestRam& ram, uint64_t offset, const void* src, uint64_t len) const;
+  uint64_t write(const emulators::GuestRam& ram, uint64_t offset, const void* src,
+                 uint64_t len) const;
 };
 
 class Virtqueue {
@@ -43,14 +44,12 @@ class Virtqueue {
 
   enum class Pop { kEmpty, kChain, kBroken };
   // Takes the next available chain. kBroken means the guest corrupted the queue.
-  Pop pop(const emu::GuestRam& ram, Chain* chain);
+  Pop pop(const emulators::GuestRam& ram, Chain* chain);
   // Returns a chain to the driver with `written` bytes written to its writable part.
   // False (and the queue broken) if the used ring is outside RAM.
-  bool push(const emu::GuestRam& ram, uint16_t head, uint32_t written);
+  bool push(const emulators::GuestRam& ram, uint16_t head, uint32_t written);
   // Whether the driver asked not to be interrupted for used buffers (VIRTQ_AVAIL_F_NO_INTERRUPT).
-  bool interrupt_suppressed(const emu::GuestRam& ram) const;
-  // Whether a pop would return something (without consuming it); false on a broken queue.
-  bool has_available(const emu::GuestRam& ram) const;
+  bool interrupt_suppressed(const emulators::GuestRam& ram) const;
 
   void reset() { *this = Virtqueue(); }
 
@@ -65,7 +64,7 @@ class Virtqueue {
   bool broken = false;
 
  private:
-  bool walk(const emu::GuestRam& ram, uint16_t head, Chain* chain);
+  bool walk(const emulators::GuestRam& ram, uint16_t head, Chain* chain);
 };
 
 }  // namespace c2w::virtio

@@ -1,24 +1,24 @@
 #include "ops/fetch/fetch_op.h"
 
 #include "base/error.h"
-#include "ops/fetch/image_source.h"
+#include "distribution/image_source.h"
 
 namespace c2w::fetch {
 
 cache::Record FetchOp::run(const v1::Op& op, solver::OpContext& ctx) {
   oci::Reference ref = oci::parse_reference(op.fetch().ref());
-  Platform platform =
-      Platform::parse(op.fetch().platform().empty() ? "linux/riscv64" : op.fetch().platform());
-  FetchHooks hooks;
+  distribution::Platform platform = distribution::Platform::parse(
+      op.fetch().platform().empty() ? "linux/riscv64" : op.fetch().platform());
+  distribution::FetchHooks hooks;
   hooks.cancelled = [&] { return ctx.cancel.cancelled(); };
   hooks.progress = [&](const std::string& id, const std::string& name, uint64_t done,
                        uint64_t total) {
     ctx.progress.counter(id, name, static_cast<int64_t>(done), static_cast<int64_t>(total));
   };
   hooks.log = [&](const std::string& line) { ctx.progress.log(line); };
-  Image image;
+  distribution::Image image;
   if (ref.kind == oci::Reference::Kind::kRegistry || local_paths_) {
-    image = fetch_image(ref, platform, options_, ctx.store, hooks);
+    image = distribution::fetch_image(ref, platform, options_, ctx.store, hooks);
   } else {
     const std::string key =
         solver::ClientUploads::image_key(op.fetch().ref(), op.fetch().platform());
@@ -32,7 +32,7 @@ cache::Record FetchOp::run(const v1::Op& op, solver::OpContext& ctx) {
                       "did not send it",
                   "c2w --builder uploads local images itself; an older client cannot, so "
                   "push the image to a registry the builder can reach");
-    image = resolve_uploaded_image(ref.str(), *manifest, platform, ctx.store);
+    image = distribution::resolve_uploaded_image(ref.str(), *manifest, platform, ctx.store);
     ctx.progress.log("image " + ref.str() + " from the client's upload (" + *manifest + ")");
   }
   ctx.reused = !image.downloaded;

@@ -3,7 +3,7 @@
 // digest, so an unchanged image hits the cache downstream whatever reference named it.
 #pragma once
 
-#include "ops/fetch/registry_client.h"
+#include "distribution/registry_client.h"
 #include "solver/op.h"
 
 namespace c2w::fetch {
@@ -13,13 +13,13 @@ namespace c2w::fetch {
 // and never opens a path a client names.
 class FetchOp : public solver::OpImpl {
  public:
-  FetchOp(RegistryOptions options, bool local_paths)
+  FetchOp(distribution::RegistryOptions options, bool local_paths)
       : options_(std::move(options)), local_paths_(local_paths) {}
   cache::Record run(const v1::Op& op, solver::OpContext& ctx) override;
   bool is_volatile(const v1::Op&) const override { return true; }
 
  private:
-  RegistryOptions options_;
+  distribution::RegistryOptions options_;
   bool local_paths_;
 };
 

@@ -7,7 +7,8 @@
 #include <map>
 
 #include "base/error.h"
-#include "frontend/file_loader.h"
+#include "base/fd.h"
+#include "context/loader.h"
 #include "oci/sha256.h"
 #include "ops/local/local_op.h"
 
@@ -38,7 +39,7 @@ std::map<std::string, const Entry*> checked_entries(const std::string& name,
   for (const Entry& e : content.entries()) {
     std::string normal;
     try {
-      normal = frontend::normalize_context_path(e.path());
+      normal = context::normalize_context_path(e.path());
     } catch (const std::exception& ex) {
       throw bad_upload(name, std::string("entry path ") + ex.what());
     }
@@ -67,28 +68,17 @@ std::map<std::string, const Entry*> checked_entries(const std::string& name,
 }
 
 void copy_new_file(const fs::path& from, const fs::path& to, uint32_t mode) {
-  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (out < 0) throw system_error("cannot create " + to.string(), errno);
+  Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!out.valid()) throw system_error("cannot create " + to.string(), errno);
   std::ifstream in(from, std::ios::binary);
   std::string buf(1 << 20, '\0');
   bool ok = static_cast<bool>(in);
   while (ok && in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    size_t n = static_cast<size_t>(in.gcount()), done = 0;
-    while (done < n) {
-      ssize_t w = ::write(out, buf.data() + done, n - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) {
-        ok = false;
-        break;
-      }
-      done += static_cast<size_t>(w);
-    }
+    ok = write_all(out.get(), std::string_view(buf.data(), static_cast<size_t>(in.gcount())));
   }
-  int err = errno;
-  if (ok) ok = ::fchmod(out, mode) == 0;
-  ::close(out);
-  if (!ok) throw system_error("cannot write " + to.string(), err);
+  if (ok) ok = ::fchmod(out.get(), mode) == 0;
+  if (!ok) throw system_error("cannot write " + to.string(), errno);
 }
 
 }  // namespace
@@ -99,13 +89,13 @@ cache::Record from_upload(const v1::LocalOp& spec, const v1::LocalContent& conte
   auto by_path = checked_entries(name, content, ctx.store);
 
   // The digest the frontend planned with, recomputed from what actually arrived.
-  std::vector<frontend::TreeEntry> tree;
+  std::vector<context::TreeEntry> tree;
   for (const auto& [path, e] : by_path) {
     ctx.cancel.throw_if_cancelled();
     switch (e->kind()) {
       case Entry::KIND_FILE:
         tree.push_back(
-            {'f', path, e->mode(), frontend::file_content_digest(*ctx.store.blob(e->blob()))});
+            {'f', path, e->mode(), context::file_content_digest(*ctx.store.blob(e->blob()))});
         break;
       case Entry::KIND_DIRECTORY:
         tree.push_back({'d', path, e->mode(), ""});
@@ -114,7 +104,7 @@ cache::Record from_upload(const v1::LocalOp& spec, const v1::LocalContent& conte
         tree.push_back({'l', path, 0, e->target()});
     }
   }
-  const std::string digest = frontend::tree_digest(tree);
+  const std::string digest = context::tree_digest(tree);
   if (digest != spec.content_digest() || digest != content.content_digest())
     throw bad_upload(name, "its content gives " + digest + ", not " + spec.content_digest());
 

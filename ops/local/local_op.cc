@@ -1,7 +1,7 @@
 #include "ops/local/local_op.h"
 
 #include "base/error.h"
-#include "frontend/file_loader.h"
+#include "context/loader.h"
 
 namespace c2w::local {
 
@@ -25,7 +25,7 @@ cache::Record LocalOp::run(const v1::Op& op, solver::OpContext& ctx) {
 cache::Record LocalOp::from_context(const v1::LocalOp& spec, solver::OpContext& ctx) {
   // The loader confines the path to the context (no absolute paths, `..` or escaping
   // symlinks) and digests it the way the frontend did.
-  frontend::DirectoryLoader loader(context_);
+  context::DirectoryLoader loader(context_);
   std::string digest;
   try {
     digest = loader.digest(spec.name());

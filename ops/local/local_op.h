@@ -1,6 +1,6 @@
 // The local op: a file or directory from the client's context directory (a recipe's COPY
 // source or a local kernel tarball), stored as a blob (file) or a tree (directory). The op
-// carries the content digest the frontend computed (frontend/file_loader.h), so its key
+// carries the content digest the frontend computed (context/loader.h), so its key
 // follows the content; the op checks that what it stores still has that digest, so an edit
 // between planning and running, or an upload that does not match, is an error rather than a
 // wrong cache entry.

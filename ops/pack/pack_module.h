@@ -1,5 +1,6 @@
 // pack: the wasm32 build of the emulator (the "runtime") + a machine snapshot -> out.wasm, a
-// module whose instantiation is the restore (DESIGN.md, "The pipeline as a graph" -> pack).
+// module whose instantiation is the restore (docs/DESIGN.md, "The pack format and the browser
+// target").
 //
 // Where the machine goes. The runtime reserves two zero-initialized arrays at link time (.bss):
 // one for guest RAM, one for the machine's state. Being .bss they lie below __heap_base, so the
@@ -45,6 +46,7 @@
 #include <span>
 #include <string>
 
+#include "emulators/common/guest_ram.h"
 #include "ops/pack/wasm_module.h"
 
 namespace c2w::pack {
@@ -53,7 +55,7 @@ inline constexpr uint32_t kPackInfoMagic = 0x50573243;  // "C2WP" as little-endi
 inline constexpr uint32_t kPackInfoVersion = 2;
 inline constexpr char kPackInfoExport[] = "c2w_pack_info";
 inline constexpr uint32_t kPackInfoWords = 8;
-inline constexpr uint32_t kRamBaseAlign = 4096;  // guest pages are mapped 1:1
+inline constexpr uint32_t kRamBaseAlign = emulators::kGuestPageSize;  // pages map 1:1
 inline constexpr uint32_t kStateAddrAlign = 16;
 
 struct PackOptions {

@@ -5,13 +5,13 @@
 #include <vector>
 
 #include "base/error.h"
-#include "ops/pack/embedded_runtime.h"
 #include "ops/pack/pack_module.h"
+#include "runtime/embedded_runtime.h"
 
 namespace c2w::pack {
 
 std::string PackOp::cache_salt(const v1::Op&) const {
-  return std::string(kPackLayout) + " runtime=" + embedded_runtime_digest();
+  return std::string(kPackLayout) + " runtime=" + runtime::embedded_runtime_digest();
 }
 
 cache::Record PackOp::run(const v1::Op& op, solver::OpContext& ctx) {
@@ -20,7 +20,7 @@ cache::Record PackOp::run(const v1::Op& op, solver::OpContext& ctx) {
   const std::vector<uint8_t> snapshot{std::istreambuf_iterator<char>(in), {}};
   if (in.bad() || snapshot.empty())
     throw Error("cannot read the boot snapshot " + ctx.inputs[0].path.string());
-  const std::string_view rt = embedded_runtime();
+  const std::string_view rt = runtime::embedded_runtime();
   PackResult result;
   std::string error;
   if (!pack({reinterpret_cast<const uint8_t*>(rt.data()), rt.size()}, snapshot, PackOptions{},
@@ -41,7 +41,7 @@ cache::Record PackOp::run(const v1::Op& op, solver::OpContext& ctx) {
   // when it exports the result (client/browser.h), so c2wd and the cache need nothing more.
   rec.meta = {{"filename", "out.wasm"},
               {"target", op.pack().target() == v1::PackOp::TARGET_BROWSER ? "browser" : "wasi"},
-              {"runtime", embedded_runtime_digest()},
+              {"runtime", runtime::embedded_runtime_digest()},
               {"pages", r.pages_stored},
               {"segments", r.segments_added},
               {"memory_pages", r.memory_pages_after}};

@@ -1,4 +1,4 @@
-// The pack op: input [0] a snapshot-boot blob. TARGET wasi: the embedded runtime module
+// The pack op: input [0] a boot blob. TARGET wasi: the embedded runtime module
 // (embedded_runtime.h) with the snapshot laid out by pack() (pack_module.h) -> out.wasm.
 // TARGET browser: the same out.wasm (meta "target": "browser"); the client turns it into a
 // folder with the page around it when it exports the result (client/browser.h).

@@ -15,9 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "emulators/common/guest_ram.h"
+
 namespace c2w::pack {
 
-inline constexpr uint32_t kGuestPageSize = 4096;
+inline constexpr uint32_t kGuestPageSize = emulators::kGuestPageSize;
 
 struct SnapshotPage {
   uint32_t index = 0;              // guest RAM page number

@@ -144,7 +144,6 @@ struct DataSegment {
   std::optional<uint32_t> offset;        // active and `i32.const N; end`: N as an unsigned address
   size_t start = 0, size = 0;            // the whole encoded segment
   size_t init_start = 0, init_size = 0;  // its bytes
-  bool active_at(uint32_t mem) const { return mode != 1 && memory == mem; }
 };
 bool decode_data(const Section& s, std::vector<DataSegment>* out, std::string* error);
 // Appends one active segment for memory 0 at `address` (i32.const takes it as a signed LEB).

@@ -90,7 +90,7 @@ RootfsWriter::RootfsWriter(const fs::path& root) {
   if (!root_.valid())
     throw std::runtime_error("cannot open " + root.string() + ": " + strerror(errno));
   Node node;
-  node.meta.type = EntryType::kDir;
+  node.meta.type = ownership::EntryType::kDir;
   node.meta.mode = 0755;
   node.layer = SIZE_MAX;
   nodes_.emplace("", std::move(node));
@@ -129,7 +129,7 @@ std::optional<RootfsWriter::Dir> RootfsWriter::resolve_dir(
       if (::mkdirat(dirfd, c.c_str(), disk_mode(0755, true)) != 0)
         fail_errno("cannot create directory " + shown(path));
       Node node;
-      node.meta.type = EntryType::kDir;
+      node.meta.type = ownership::EntryType::kDir;
       node.meta.mode = 0755;
       node.layer = layer_;
       nodes_[path] = std::move(node);
@@ -293,7 +293,7 @@ void RootfsWriter::link(const Dir& parent, const std::string& name, const std::s
     fail("hard link to '" + target + "', which is not in the tree (yet)");
   if (S_ISDIR(st.st_mode)) fail("hard link to directory '" + target + "'");
   if (tpath == path) return;  // a link to itself changes nothing
-  Entry meta = it->second.meta;
+  ownership::Entry meta = it->second.meta;
   clear_for(parent, name, false);
   if (::linkat(tdir->fd.get(), base.c_str(), parent.fd.get(), name.c_str(), 0) != 0)
     fail_errno("cannot link " + shown(path) + " to " + shown(tpath));
@@ -311,7 +311,7 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
   if (!valid_utf8(name) || (symlink && !valid_utf8(symlink)) || (hardlink && !valid_utf8(hardlink)))
     fail("name or link target is not valid UTF-8, which the rootfs manifest cannot hold");
 
-  Entry meta;
+  ownership::Entry meta;
   int64_t uid = archive_entry_uid(entry), gid = archive_entry_gid(entry);
   if (uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX)
     fail("uid/gid out of range for '" + name + "'");
@@ -332,7 +332,7 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
   if (parts.empty()) {  // the root directory itself ("./")
     if (type != AE_IFDIR) fail("entry '" + name + "' for the root is not a directory");
     if (::fchmod(root_.get(), disk_mode(meta.mode, true)) != 0) fail_errno("cannot chmod /");
-    meta.type = EntryType::kDir;
+    meta.type = ownership::EntryType::kDir;
     nodes_[""] = Node{std::move(meta), layer_};
     return;
   }
@@ -361,7 +361,7 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
 
   switch (type) {
     case AE_IFDIR:
-      meta.type = EntryType::kDir;
+      meta.type = ownership::EntryType::kDir;
       if (clear_for(parent, base, true)) {
         if (::fchmodat(dirfd, at, disk_mode(meta.mode, true), 0) != 0)
           fail_errno("cannot chmod " + shown(path));
@@ -370,7 +370,7 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
       }
       break;
     case AE_IFREG: {
-      meta.type = EntryType::kFile;
+      meta.type = ownership::EntryType::kFile;
       int64_t size = archive_entry_size(entry);
       meta.size = static_cast<uint64_t>(size < 0 ? 0 : size);
       clear_for(parent, base, false);
@@ -384,7 +384,7 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
       break;
     }
     case AE_IFLNK: {
-      meta.type = EntryType::kSymlink;
+      meta.type = ownership::EntryType::kSymlink;
       const char* target = symlink;
       if (!target || !*target) fail("symlink '" + name + "' has an empty target");
       meta.link = target;
@@ -394,7 +394,7 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
       break;
     }
     case AE_IFIFO:
-      meta.type = EntryType::kFifo;
+      meta.type = ownership::EntryType::kFifo;
       clear_for(parent, base, false);
       if (::mkfifoat(dirfd, at, disk_mode(meta.mode, false)) != 0)
         fail_errno("cannot create fifo " + shown(path));
@@ -403,7 +403,8 @@ void RootfsWriter::apply(archive* a, archive_entry* entry) {
     case AE_IFCHR:
     case AE_IFBLK: {
       // Never a real device node on the host: an empty placeholder file.
-      meta.type = type == AE_IFCHR ? EntryType::kCharDevice : EntryType::kBlockDevice;
+      meta.type =
+          type == AE_IFCHR ? ownership::EntryType::kCharDevice : ownership::EntryType::kBlockDevice;
       meta.major = archive_entry_rdevmajor(entry);
       meta.minor = archive_entry_rdevminor(entry);
       clear_for(parent, base, false);
@@ -438,7 +439,7 @@ void RootfsWriter::finish_dir(int fd, const std::string& path,
     struct stat st {};
     if (::fstatat(fd, child.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
       fail_errno("cannot stat " + shown(cpath));
-    const Entry& meta = it->second.meta;
+    const ownership::Entry& meta = it->second.meta;
     if (S_ISDIR(st.st_mode)) {
       Fd sub(::openat(fd, child.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub.valid()) fail_errno("cannot open directory " + shown(cpath));
@@ -446,23 +447,23 @@ void RootfsWriter::finish_dir(int fd, const std::string& path,
       // After the children: creating them changed this directory's mtime.
       timespec times[2] = {{meta.mtime, 0}, {meta.mtime, 0}};
       if (::futimens(sub.get(), times) != 0) fail_errno("cannot set mtime of " + shown(cpath));
-    } else if (S_ISREG(st.st_mode) && st.st_nlink > 1 && meta.type == EntryType::kFile) {
+    } else if (S_ISREG(st.st_mode) && st.st_nlink > 1 && meta.type == ownership::EntryType::kFile) {
       inodes[st.st_ino].push_back(cpath);
     }
   }
 }
 
-std::vector<Entry> RootfsWriter::finish() {
+std::vector<ownership::Entry> RootfsWriter::finish() {
   std::map<ino_t, std::vector<std::string>> inodes;
   finish_dir(root_.get(), "", inodes);
   for (auto& [ino, paths] : inodes) {
     std::sort(paths.begin(), paths.end());
     for (size_t i = 1; i < paths.size(); ++i) nodes_.at(paths[i]).meta.hardlink = shown(paths[0]);
   }
-  const Entry& root = nodes_.at("").meta;
+  const ownership::Entry& root = nodes_.at("").meta;
   timespec times[2] = {{root.mtime, 0}, {root.mtime, 0}};
   if (::futimens(root_.get(), times) != 0) fail_errno("cannot set mtime of /");
-  std::vector<Entry> entries;
+  std::vector<ownership::Entry> entries;
   entries.reserve(nodes_.size());
   for (auto& [path, node] : nodes_) {
     node.meta.path = shown(path);

@@ -1,5 +1,5 @@
 // Applies the entries of layer tars, one layer after another, to a rootfs directory, and keeps
-// the metadata manifest of the result (see metadata.h).
+// the metadata manifest of the result (ownership/manifest.h).
 //
 // Promises:
 // - Nothing is created, changed or removed outside the root directory. Entry names that are
@@ -34,8 +34,8 @@
 #include <string>
 #include <vector>
 
-#include "ops/unpack/fd.h"
-#include "ops/unpack/metadata.h"
+#include "base/fd.h"
+#include "ownership/manifest.h"
 
 namespace c2w::unpack {
 
@@ -62,11 +62,11 @@ class RootfsWriter {
   void apply(archive* archive, archive_entry* entry);
   // Sets directory mtimes, checks the tree against the manifest and returns the manifest,
   // sorted by path. The writer must not be used afterwards.
-  std::vector<Entry> finish();
+  std::vector<ownership::Entry> finish();
 
  private:
   struct Node {
-    Entry meta;
+    ownership::Entry meta;
     size_t layer = 0;
   };
   struct Dir {

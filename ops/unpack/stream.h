@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "base/fd.h"
 #include "oci/sha256.h"
-#include "ops/unpack/fd.h"
 
 namespace c2w::unpack {
 

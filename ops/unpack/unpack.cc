@@ -12,8 +12,8 @@
 #include <memory>
 
 #include "base/error.h"
+#include "base/fd.h"
 #include "oci/sha256.h"
-#include "ops/unpack/fd.h"
 #include "ops/unpack/rootfs.h"
 #include "ops/unpack/stream.h"
 
@@ -187,9 +187,9 @@ UnpackResult unpack_layers(const std::vector<LayerBlob>& layers, const fs::path&
       result.chain_id = i == 0 ? diff_id : oci::Sha256::of(result.chain_id + " " + diff_id);
     }
     try {
-      std::vector<Entry> entries = writer.finish();
+      std::vector<ownership::Entry> entries = writer.finish();
       result.entries = entries.size();
-      write_metadata(tmp / "metadata.jsonl", entries);
+      ownership::write_metadata(tmp / "metadata.jsonl", entries);
     } catch (const std::exception& err) {
       throw UnpackError("unpack: cannot finish " + dest.string() + ": " + err.what() +
                         "; check free space and permissions");

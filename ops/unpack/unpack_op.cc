@@ -1,7 +1,7 @@
 #include "ops/unpack/unpack_op.h"
 
 #include "base/error.h"
-#include "ops/fetch/image_source.h"
+#include "distribution/image_source.h"
 #include "ops/unpack/unpack.h"
 
 namespace c2w::unpack {
@@ -10,7 +10,7 @@ namespace fs = std::filesystem;
 
 cache::Record UnpackOp::run(const v1::Op&, solver::OpContext& ctx) {
   if (ctx.inputs.size() != 1) throw Error("unpack needs exactly one input: the fetched image");
-  fetch::Image image = fetch::Image::from_json(ctx.inputs[0].record.meta);
+  distribution::Image image = distribution::Image::from_json(ctx.inputs[0].record.meta);
   nlohmann::json config = nlohmann::json::parse(ctx.store.read_blob(image.config), nullptr, false);
   if (config.is_discarded()) throw Error("the image config " + image.config + " is not valid JSON");
   nlohmann::json diff_ids = config.contains("rootfs")

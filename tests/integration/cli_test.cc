@@ -14,7 +14,7 @@
 #include <sstream>
 #include <thread>
 
-#include "kernel/init/protocol.h"
+#include "guest_protocol/protocol.h"
 #include "tests/support/copy_context.h"
 #include "tests/support/cpio.h"
 #include "tests/support/process.h"
@@ -297,7 +297,7 @@ TEST(Cli, ExportsTheInitramfsOfTheRootfsStage) {
   std::map<std::string, c2w::testing::CpioEntry> by_name;
   for (auto& e : entries) by_name[e.name] = e;
 
-  std::ifstream init_file(C2W_GUEST_DIR "/kernel/init/c2w-init", std::ios::binary);
+  std::ifstream init_file(C2W_GUEST_DIR "/init/c2w-init", std::ios::binary);
   std::stringstream init;
   init << init_file.rdbuf();
   ASSERT_FALSE(init.str().empty());
@@ -311,9 +311,9 @@ TEST(Cli, ExportsTheInitramfsOfTheRootfsStage) {
   EXPECT_TRUE(contains(by_name["c2w/rootfs/etc/passwd"].data, "hello:x:1000:1000:"));
   EXPECT_EQ(by_name["c2w/rootfs/work"].type, static_cast<unsigned>(AE_IFDIR));
 
-  c2w::guest::Decoded d = c2w::guest::decode_frame(by_name["c2w/config"].data);
-  ASSERT_EQ(d.status, c2w::guest::DecodeStatus::kOk) << d.error;
-  auto& config = std::get<c2w::guest::ImageConfig>(d.message);
+  c2w::guest_protocol::Decoded d = c2w::guest_protocol::decode_frame(by_name["c2w/config"].data);
+  ASSERT_EQ(d.status, c2w::guest_protocol::DecodeStatus::kOk) << d.error;
+  auto& config = std::get<c2w::guest_protocol::ImageConfig>(d.message);
   EXPECT_EQ(config.entrypoint, (std::vector<std::string>{"/usr/bin/hello"}));
   EXPECT_EQ(config.cmd, (std::vector<std::string>{"--greet", "world"}));
   EXPECT_EQ(config.working_dir, "/work");

@@ -7,17 +7,16 @@
 // The kernel comes from the kernel.build fixture's cache (copied, so conversions here never
 // touch it); everything else is converted here, twice with different caches to check that
 // out.wasm is reproducible.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
-#include <sys/file.h>
 #include <pty.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -70,8 +69,8 @@ std::string kernel_cache() {
 
 bool wasmedge_available() {
   static const bool ok =
-      std::system((std::string(C2W_SOURCE_DIR) + "/tools/wasmedge --version >/dev/null 2>&1")
-                      .c_str()) == 0;
+      std::system(
+          (std::string(C2W_SOURCE_DIR) + "/tools/wasmedge --version >/dev/null 2>&1").c_str()) == 0;
   return ok;
 }
 
@@ -113,8 +112,7 @@ std::string make_all(Converted& c) {
     return "no kernel cache at " + kernel_cache() + " (the kernel.build fixture makes it)";
   // A copy of the fixture cache: the kernel is there, nothing else of ours.
   fs::remove_all(d / "cache");
-  if (std::system(("cp -a " + q(kernel_cache()) + " " + q((d / "cache").string())).c_str()) != 0)
-    return "cannot copy the kernel cache";
+  if (!c2w::testing::copy_cache(kernel_cache(), d / "cache")) return "cannot copy the kernel cache";
   for (const std::string image : kImages) {
     // Debian's 115 MB rootfs lives in guest RAM (initramfs): give it room.
     std::vector<std::string> args;
@@ -128,7 +126,8 @@ std::string make_all(Converted& c) {
       const std::string cmd = std::string(C2W_SOURCE_DIR) + "/tools/wasmedge compile " +
                               q(c.wasm[image].string()) + " " + q(c.aot[image].string()) + " >" +
                               q((d / "aot.log").string()) + " 2>&1";
-      if (std::system(cmd.c_str()) != 0) return "wasmedge compile failed: " + read_text(d / "aot.log");
+      if (std::system(cmd.c_str()) != 0)
+        return "wasmedge compile failed: " + read_text(d / "aot.log");
     }
   }
   fs::remove_all(d / "cache");  // the kernel source alone is 140 MB
@@ -184,7 +183,7 @@ class ContainerTest : public ::testing::TestWithParam<Runner> {
   }
 
   Result run(const std::string& image, const std::vector<std::string>& args,
-          const Options& o = {}) {
+             const Options& o = {}) {
     const fs::path d = tmp_.path();
     std::string cmd;
     switch (GetParam()) {
@@ -227,10 +226,10 @@ class ContainerTest : public ::testing::TestWithParam<Runner> {
   TempDir tmp_;
 };
 
-#define EXPECT_RUN(r, status_, out_)                                     \
-  do {                                                                   \
-    EXPECT_EQ((r).status, status_) << "stderr: " << (r).err;             \
-    EXPECT_EQ((r).out, out_) << "stderr: " << (r).err;                   \
+#define EXPECT_RUN(r, status_, out_)                         \
+  do {                                                       \
+    EXPECT_EQ((r).status, status_) << "stderr: " << (r).err; \
+    EXPECT_EQ((r).out, out_) << "stderr: " << (r).err;       \
   } while (0)
 
 TEST_P(ContainerTest, EchoAndUname) {
@@ -278,11 +277,11 @@ TEST_P(ContainerTest, SharedDirectory) {
   Options o;
   o.dirs = {{share.string(), "/mapped"}};
   const Result r = run("busybox",
-                    {"sh", "-c",
-                     "cat /mapped/dir/hi && mkdir /mapped/new && echo made > /mapped/new/f && "
-                     "echo new > /mapped/old && echo inside > /tmp/x && cat /tmp/x && "
-                     "ls /mapped | sort | tr '\\n' ' '"},
-                    o);
+                       {"sh", "-c",
+                        "cat /mapped/dir/hi && mkdir /mapped/new && echo made > /mapped/new/f && "
+                        "echo new > /mapped/old && echo inside > /tmp/x && cat /tmp/x && "
+                        "ls /mapped | sort | tr '\\n' ' '"},
+                       o);
   EXPECT_RUN(r, 0, "hello from the host\ninside\ndir new old ");
   EXPECT_EQ(read_text(share / "new" / "f"), "made\n");
   EXPECT_EQ(read_text(share / "old"), "new\n");
@@ -311,7 +310,8 @@ TEST_P(ContainerTest, HelloImageConfig) {
 
 TEST_P(ContainerTest, KernelPanicEndsTheModuleWithAClearLine) {
   // Out of memory with panic_on_oom: the guest kernel panics (and resets at once, panic=-1).
-  const Result r = run("busybox", {"sh", "-c", "echo 1 > /proc/sys/vm/panic_on_oom && tail /dev/zero"});
+  const Result r =
+      run("busybox", {"sh", "-c", "echo 1 > /proc/sys/vm/panic_on_oom && tail /dev/zero"});
   EXPECT_EQ(r.status, 125) << r.err;
   EXPECT_NE(r.err.find("c2w: the guest kernel panicked: Kernel panic - not syncing: Out of memory"),
             std::string::npos)
@@ -405,7 +405,9 @@ void interactive_shell(Runner runner, const std::string& image) {
   EXPECT_EQ(t.wait_exit(std::chrono::seconds(30)), 3) << t.seen();
 }
 
-TEST_P(ContainerTest, InteractiveShellOnATerminal) { interactive_shell(GetParam(), "busybox"); }
+TEST_P(ContainerTest, InteractiveShellOnATerminal) {
+  interactive_shell(GetParam(), "busybox");
+}
 
 TEST_P(ContainerTest, DebianUserland) {
   Result r = run("debian", {"sh", "-c", "echo -n hello; uname -m; dpkg -l | grep -c '^ii'"});
@@ -428,9 +430,7 @@ TEST(ContainerConvert, SameInputsGiveTheSameModule) {
   if (!g_converted) convert_all();
   ASSERT_TRUE(g_converted->error.empty()) << g_converted->error;
   TempDir d;
-  ASSERT_EQ(std::system(("cp -a " + q(kernel_cache()) + " " + q((d.path() / "cache").string()))
-                            .c_str()),
-            0);
+  ASSERT_TRUE(c2w::testing::copy_cache(kernel_cache(), d.path() / "cache"));
   const std::string err = convert("busybox", d.path() / "cache", d.path() / "again.wasm");
   ASSERT_EQ(err, "");
   // The boot and the pack really ran again (the copied cache held only the kernel).

@@ -7,14 +7,14 @@
 
 #include "base/error.h"
 #include "cache/store.h"
+#include "distribution/image_source.h"
 #include "oci/layout.h"
-#include "ops/fetch/image_source.h"
 #include "tests/support/registry.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-using namespace c2w::fetch;
+using namespace c2w::distribution;
 using c2w::oci::parse_reference;
 using c2w::testing::fixture;
 using c2w::testing::LoopbackRegistry;

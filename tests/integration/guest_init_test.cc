@@ -14,8 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using c2w::guest::Exit;
-using c2w::guest::RunRequest;
+using c2w::guest_protocol::Exit;
+using c2w::guest_protocol::RunRequest;
 using c2w::testing::Driver;
 
 const std::string kC2w = C2W_BINARY_PATH;
@@ -65,8 +65,9 @@ class GuestInit : public ::testing::Test {
 
   void SetUp() override {
     auto kernel = c2w::testing::guest_kernel();
-    ASSERT_TRUE(kernel) << "no guest kernel: set C2W_KERNEL to a riscv64 Image built with "
-                           "kernel/riscv64.config (default: the kernel.build fixture, " C2W_KERNEL_IMAGE ")";
+    ASSERT_TRUE(kernel)
+        << "no guest kernel: set C2W_KERNEL to a riscv64 Image built with "
+           "kernel/riscv64.config (default: the kernel.build fixture, " C2W_KERNEL_IMAGE ")";
     kernel_ = *kernel;
     work_ = std::make_unique<c2w::testing::TempDir>("c2w-vm");
   }
@@ -171,7 +172,7 @@ TEST_F(GuestInit, SignalledProcessIsReportedAsSuch) {
   auto d = boot("busybox");
   d->send(shell("echo started; sleep 600"));
   ASSERT_TRUE(d->pump_until([&] { return contains(d->out, "started\n"); }, 60s)) << vm_->console();
-  d->send(c2w::guest::Signal{9});
+  d->send(c2w::guest_protocol::Signal{9});
   EXPECT_TRUE(d->finish(60s));
   ASSERT_TRUE(d->exit);
   EXPECT_EQ(*d->exit, (Exit{Exit::Kind::kSignaled, 9}));
@@ -183,7 +184,7 @@ TEST_F(GuestInit, SignalsReachAContainerProcessThatHandlesThem) {
   // PID 1 of a pid namespace only gets signals it handles, exactly as in Docker.
   d->send(shell("trap 'echo got-term; exit 5' TERM; echo started; while :; do sleep 1; done"));
   ASSERT_TRUE(d->pump_until([&] { return contains(d->out, "started\n"); }, 60s)) << vm_->console();
-  d->send(c2w::guest::Signal{15});
+  d->send(c2w::guest_protocol::Signal{15});
   EXPECT_TRUE(d->finish(60s));
   ASSERT_TRUE(d->exit);
   EXPECT_EQ(*d->exit, (Exit{Exit::Kind::kExited, 5}));
@@ -231,7 +232,7 @@ TEST_F(GuestInit, TerminalFollowsResizeAndTakesInput) {
   d->send(r);
   d->write_stdin("a\r");
   ASSERT_TRUE(d->pump_until([&] { return contains(d->out, "30 100\r\n"); }, 60s)) << d->out;
-  d->send(c2w::guest::Resize{40, 120});
+  d->send(c2w::guest_protocol::Resize{40, 120});
   // The resize and the input travel on different ports: keep asking until the size shows.
   for (int i = 0; i < 50 && !contains(d->out, "40 120\r\n"); ++i) {
     d->write_stdin("b\r");

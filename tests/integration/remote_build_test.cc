@@ -231,10 +231,7 @@ TEST(RemoteBuild, TwoBuildersWithSeparateCachesShareOneRegistry) {
   c2w::testing::LoopbackRegistry registry;
   TempDir dir;
   // Builder A has the kernel (a copy of the fixture cache); builder B starts empty.
-  ASSERT_EQ(std::system(("cp -a '" + fixture("c2w-cache").string() + "' '" +
-                         (dir.path() / "cache-a").string() + "'")
-                            .c_str()),
-            0);
+  ASSERT_TRUE(c2w::testing::copy_cache(fixture("c2w-cache"), dir.path() / "cache-a"));
   C2wd a(dir.path() / "cache-a", {"--insecure-registry", registry.host()});
   C2wd b(dir.path() / "cache-b", {"--insecure-registry", registry.host()});
   const std::string ref = registry.host() + "/c2w/cache:busybox";

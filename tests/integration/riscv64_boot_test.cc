@@ -3,7 +3,7 @@
 // a new process -> run a command, compared with a run without the snapshot.
 //
 // The kernel comes from $C2W_KERNEL (default: the kernel.build fixture, built by c2w's own
-// build-kernel op); tests fail with a clear message when it is missing. The initramfs is built at
+// kernel op); tests fail with a clear message when it is missing. The initramfs is built at
 // test time from the busybox fixture.
 #include <gtest/gtest.h>
 #include <sys/resource.h>

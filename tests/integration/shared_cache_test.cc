@@ -3,7 +3,7 @@
 // and byte-identical output; a blob tampered with in the registry's storage is refused and the
 // step runs instead; the same through an OCI layout directory; --output type=registry pushes
 // the result as an OCI artifact whose layer carries the file's media type.
-#include "cache/shared/shared_cache.h"
+#include "shared_cache/shared_cache.h"
 
 #include <gtest/gtest.h>
 
@@ -49,7 +49,7 @@ std::string bytes(const fs::path& p) {
   return ss.str();
 }
 
-// The initramfs of the busybox fixture: fetch + unpack + assemble-rootfs, seconds cold.
+// The initramfs of the busybox fixture: fetch + unpack + rootfs, seconds cold.
 CommandResult build_rootfs(const fs::path& cache, const fs::path& out,
                            std::vector<std::string> extra) {
   std::vector<std::string> args = {"--cache-dir",
@@ -80,7 +80,7 @@ TEST(SharedCache, RegistryRoundTripThenATamperedBlobIsRefused) {
   std::string initramfs = bytes(dir.path() / "out1" / "rootfs.cpio.zst");
   ASSERT_FALSE(initramfs.empty());
 
-  // An empty cache dir and the shared cache: unpack and assemble-rootfs are CACHED (only the
+  // An empty cache dir and the shared cache: unpack and rootfs are CACHED (only the
   // volatile fetch runs), the initramfs is pulled, and the bytes are the same.
   CommandResult second = build_rootfs(
       dir.path() / "cache2", dir.path() / "out2",
@@ -187,7 +187,7 @@ TEST(SharedCache, BadFlagsAreUsageErrors) {
 }
 
 TEST(SharedCache, ResultMediaTypes) {
-  using c2w::cache::result_media_type;
+  using c2w::shared_cache::result_media_type;
   EXPECT_EQ(result_media_type("out.wasm"), "application/wasm");
   EXPECT_EQ(result_media_type("rootfs.cpio.zst"), "application/zstd");
   EXPECT_EQ(result_media_type("Image"), "application/octet-stream");
@@ -212,7 +212,7 @@ TEST(SharedCache, OutputTypeRegistryPushesAnArtifact) {
   EXPECT_TRUE(contains(pushed.output, c2w::oci::Sha256::of(raw.output) + "\n")) << pushed.output;
   auto m = nlohmann::json::parse(raw.output);
   EXPECT_EQ(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
-  EXPECT_EQ(m["artifactType"], c2w::cache::kResultArtifactType);
+  EXPECT_EQ(m["artifactType"], c2w::shared_cache::kResultArtifactType);
   EXPECT_EQ(m["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
   ASSERT_EQ(m["layers"].size(), 1u);
   EXPECT_EQ(m["layers"][0]["mediaType"], "application/zstd");

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tests/p9/p9_fixture.h"
+#include "tests/p9/p9_support.h"
 
 namespace c2w::p9::test {
 namespace {

@@ -5,7 +5,7 @@
 // Same for snapshots: mutated save() data is refused or accepted, never a crash.
 #include <random>
 
-#include "tests/p9/p9_fixture.h"
+#include "tests/p9/p9_support.h"
 
 namespace c2w::p9::test {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <set>
 
-#include "tests/p9/p9_fixture.h"
+#include "tests/p9/p9_support.h"
 
 namespace c2w::p9::test {
 namespace {

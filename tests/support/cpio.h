@@ -1,4 +1,4 @@
-// Reads a (compressed) cpio archive back with libarchive, for tests of assemble-rootfs: every
+// Reads a (compressed) cpio archive back with libarchive, for tests of rootfs: every
 // entry's header fields and contents, in archive order.
 #pragma once
 

@@ -122,7 +122,7 @@ class QemuVm : public GuestVm {
 
 std::optional<fs::path> guest_kernel() {
   const char* env = std::getenv("C2W_KERNEL");
-  // Default: the kernel the `kernel.build` test fixture made with c2w's build-kernel op.
+  // Default: the kernel the `kernel.build` test fixture made with c2w's kernel op.
   fs::path p = env && *env ? fs::path(env) : fs::path(C2W_KERNEL_IMAGE);
   if (fs::exists(p)) return p;
   return std::nullopt;
@@ -136,8 +136,8 @@ bool Driver::wait_ready(std::chrono::milliseconds timeout) {
   return pump_until([&] { return ready; }, timeout);
 }
 
-void Driver::send(const guest::Message& message) {
-  write_all(vm_.control(), guest::encode(message));
+void Driver::send(const guest_protocol::Message& message) {
+  write_all(vm_.control(), guest_protocol::encode(message));
 }
 
 void Driver::write_stdin(const std::string& data) {
@@ -168,16 +168,16 @@ bool Driver::pump_until(const std::function<bool()>& done, std::chrono::millisec
         continue;
       }
       control_.feed(std::string_view(buf, static_cast<size_t>(n)));
-      for (guest::Decoded d = control_.next(); d.status != guest::DecodeStatus::kNeedMore;
-           d = control_.next()) {
-        if (d.status == guest::DecodeStatus::kError) {
+      for (guest_protocol::Decoded d = control_.next();
+           d.status != guest_protocol::DecodeStatus::kNeedMore; d = control_.next()) {
+        if (d.status == guest_protocol::DecodeStatus::kError) {
           protocol_error = d.error;
           ended_[0] = true;
           break;
         }
-        if (std::holds_alternative<guest::Ready>(d.message)) ready = true;
-        if (auto* e = std::get_if<guest::Exit>(&d.message)) exit = *e;
-        if (auto* l = std::get_if<guest::Log>(&d.message)) logs.push_back(l->text);
+        if (std::holds_alternative<guest_protocol::Ready>(d.message)) ready = true;
+        if (auto* e = std::get_if<guest_protocol::Exit>(&d.message)) exit = *e;
+        if (auto* l = std::get_if<guest_protocol::Log>(&d.message)) logs.push_back(l->text);
       }
     }
   }

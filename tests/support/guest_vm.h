@@ -1,5 +1,5 @@
 // A booted riscv64 guest (kernel + initramfs with c2w's init) whose c2w.* ports are byte
-// streams in the test, and a driver that speaks kernel/init/protocol.h over them.
+// streams in the test, and a driver that speaks guest_protocol/protocol.h over them.
 //
 // GuestVm is the seam between machines: start_qemu() provides one with qemu-system-riscv64
 // (virtio-serial ports on unix sockets, virtio-9p shares); our own emulator can provide the
@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "kernel/init/protocol.h"
+#include "guest_protocol/protocol.h"
 
 namespace c2w::testing {
 
@@ -55,7 +55,7 @@ class Driver {
  public:
   explicit Driver(GuestVm& vm) : vm_(vm) {}
   bool wait_ready(std::chrono::milliseconds timeout);
-  void send(const guest::Message& message);
+  void send(const guest_protocol::Message& message);
   void write_stdin(const std::string& data);
   // Pumps control, stdout and stderr until `done()` holds or every stream ended (the machine
   // stopped) or the timeout passed; returns done() at the end.
@@ -64,14 +64,14 @@ class Driver {
   bool finish(std::chrono::milliseconds timeout);
 
   std::string out, err;
-  std::optional<guest::Exit> exit;
+  std::optional<guest_protocol::Exit> exit;
   std::vector<std::string> logs;
   bool ready = false;
   std::string protocol_error;
 
  private:
   GuestVm& vm_;
-  guest::FrameReader control_;
+  guest_protocol::FrameReader control_;
   bool ended_[3] = {false, false, false};
 };
 

@@ -12,12 +12,12 @@
 #include <map>
 #include <vector>
 
-#include "ops/unpack/metadata.h"
+#include "ownership/manifest.h"
 
 namespace c2w::testing {
 
 namespace fs = std::filesystem;
-using unpack::EntryType;
+using ownership::EntryType;
 
 namespace {
 
@@ -51,7 +51,7 @@ std::string slurp(const fs::path& p) {
 
 // Everything the expected tree says, checked against our disk tree and manifest.
 void expect_same_tree(const fs::path& expected, const fs::path& dest) {
-  using namespace c2w::unpack;
+  using namespace c2w::ownership;
   fs::path ours = dest / "rootfs";
   std::map<std::string, Entry> manifest;
   for (Entry& e : read_metadata(dest / "metadata.jsonl")) manifest[e.path] = e;

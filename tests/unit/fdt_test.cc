@@ -12,9 +12,9 @@
 
 namespace {
 
-using c2w::emu::Fdt;
-using c2w::emu::fdt_parse;
-using c2w::emu::FdtWriter;
+using c2w::emulators::Fdt;
+using c2w::emulators::fdt_parse;
+using c2w::emulators::FdtWriter;
 
 std::vector<uint8_t> sample() {
   FdtWriter w;

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "frontend_test_util.h"
+#include "frontend_support.h"
 #include "graph/digest.h"
 #include "tests/support/process.h"
 
@@ -49,7 +49,7 @@ struct Graph {
   std::string bytes() const { return graph::deterministic_bytes(def); }
 };
 
-Graph build(std::string_view text, BuildOptions options = {}, MemoryLoader loader = {}) {
+Graph build(std::string_view text, BuildOptions options = {}, context::MemoryLoader loader = {}) {
   return Graph(build_recipe(text, "recipe", loader, options));
 }
 
@@ -66,8 +66,9 @@ BOOT kernel rootfs MEMORY ${MEMORY} APPEND "quiet" AS boot
 PACK boot TARGET browser AS web
 )";
 
-MemoryLoader full_loader(std::string config = "CONFIG_VIRTIO=y\n") {
-  return MemoryLoader{{"k.config", config}, {"app/run", "#!/bin/sh\n"}, {"app/lib/x", "x"}};
+context::MemoryLoader full_loader(std::string config = "CONFIG_VIRTIO=y\n") {
+  return context::MemoryLoader{
+      {"k.config", config}, {"app/run", "#!/bin/sh\n"}, {"app/lib/x", "x"}};
 }
 
 TEST(FrontendBuild, EveryStageBecomesItsOpsWithTheirInputs) {
@@ -85,20 +86,20 @@ TEST(FrontendBuild, EveryStageBecomesItsOpsWithTheirInputs) {
   ASSERT_EQ(pack.kind_case(), Op::kPack);
   EXPECT_EQ(pack.pack().target(), c2w::v1::PackOp::TARGET_BROWSER);
   const Op& boot = g.input(pack, 0);
-  ASSERT_EQ(boot.kind_case(), Op::kSnapshotBoot);
-  EXPECT_EQ(boot.snapshot_boot().memory_bytes(), 256ull << 20);
-  EXPECT_EQ(boot.snapshot_boot().append(), "quiet");
+  ASSERT_EQ(boot.kind_case(), Op::kBoot);
+  EXPECT_EQ(boot.boot().memory_bytes(), 256ull << 20);
+  EXPECT_EQ(boot.boot().append(), "quiet");
 
   const Op& kernel = g.input(boot, 0);
-  ASSERT_EQ(kernel.kind_case(), Op::kBuildKernel);
-  EXPECT_EQ(kernel.build_kernel().arch(), "riscv64");
-  EXPECT_EQ(kernel.build_kernel().config_fragment(), "CONFIG_VIRTIO=y\n");
+  ASSERT_EQ(kernel.kind_case(), Op::kKernel);
+  EXPECT_EQ(kernel.kernel().arch(), "riscv64");
+  EXPECT_EQ(kernel.kernel().config_fragment(), "CONFIG_VIRTIO=y\n");
   const Op& source = g.input(kernel, 0);
   EXPECT_EQ(source.source().debian().name(), "linux-source-6.1");
   EXPECT_EQ(source.source().debian().version(), "6.1.99-1");
 
   const Op& rootfs = g.input(boot, 1);
-  ASSERT_EQ(rootfs.kind_case(), Op::kAssembleRootfs);
+  ASSERT_EQ(rootfs.kind_case(), Op::kRootfs);
   ASSERT_EQ(rootfs.inputs_size(), 3);
   const Op& unpack = g.input(rootfs, 0);
   ASSERT_EQ(unpack.kind_case(), Op::kUnpack);
@@ -107,7 +108,7 @@ TEST(FrontendBuild, EveryStageBecomesItsOpsWithTheirInputs) {
   EXPECT_EQ(fetch.fetch().platform(), "linux/riscv64");
   EXPECT_EQ(unpack.inputs(0).digest(), rootfs.inputs(1).digest());
 
-  const auto& r = rootfs.assemble_rootfs();
+  const auto& r = rootfs.rootfs();
   ASSERT_EQ(r.copies_size(), 1);
   EXPECT_EQ(r.copies(0).src(), "app");
   EXPECT_EQ(r.copies(0).dst(), "/opt/app");
@@ -169,7 +170,7 @@ TEST(FrontendBuild, EmptyArgUsesColonDashDefaultButPlainReferenceGivesEmpty) {
   const char* recipe = "ARG V\nFROM busybox:${V:-1.36} AS a\nROOTFS a AS r\n  ENV X=[$V]\n";
   Graph g = build(recipe, options);
   EXPECT_EQ(g.only(Op::kFetch).fetch().ref(), "docker.io/library/busybox:1.36");
-  EXPECT_EQ(g.only(Op::kAssembleRootfs).assemble_rootfs().env(0), "X=[]");
+  EXPECT_EQ(g.only(Op::kRootfs).rootfs().env(0), "X=[]");
 }
 
 TEST(FrontendBuild, QuotingAndEscapesKeepDollarsLiteral) {
@@ -180,7 +181,7 @@ ROOTFS a AS r
   CMD ["echo", "$A"]
 )";
   Graph g = build(recipe);
-  const auto& r = g.only(Op::kAssembleRootfs).assemble_rootfs();
+  const auto& r = g.only(Op::kRootfs).rootfs();
   EXPECT_EQ(std::vector<std::string>(r.env().begin(), r.env().end()),
             (std::vector<std::string>{"S=$A", "D=sub", "E=$A", "F=$A-sub", "G=$5", "H=a$"}));
   // Like Dockerfiles: ENTRYPOINT/CMD are the container's, not substituted at build time.
@@ -198,7 +199,7 @@ KERNEL debian:linux-source-6.1 CONFIG k.config AS kernel
 BOOT kernel r1 MEMORY 256M AS b1
 BOOT kernel r2 MEMORY 256M AS b2
 )";
-  MemoryLoader loader{{"k.config", "y"}};
+  context::MemoryLoader loader{{"k.config", "y"}};
   Graph g2 = build(recipe, {}, loader);
   BuildOptions to_b1;
   to_b1.target = "b1";
@@ -224,17 +225,17 @@ ROOTFS a AS r
 KERNEL linux.tar CONFIG k.config AS kernel
 BOOT kernel r MEMORY 256M AS boot
 )";
-  Graph g =
-      build(recipe, {}, MemoryLoader{{"k.config", "y"}, {"linux.tar", "tar"}, {"files/a", "a"}});
+  Graph g = build(recipe, {},
+                  context::MemoryLoader{{"k.config", "y"}, {"linux.tar", "tar"}, {"files/a", "a"}});
   // local(linux.tar), kernel, fetch, unpack, local(files), rootfs, boot
   EXPECT_EQ(g.def.ops_size(), 7) << describe(g.def);
   EXPECT_EQ(g.count(Op::kLocal), 2u);
-  const Op& rootfs = g.only(Op::kAssembleRootfs);
+  const Op& rootfs = g.only(Op::kRootfs);
   ASSERT_EQ(rootfs.inputs_size(), 5);
   EXPECT_EQ(rootfs.inputs(3).digest(), rootfs.inputs(4).digest());
-  EXPECT_EQ(rootfs.inputs(2).digest(), g.only(Op::kBuildKernel).inputs(0).digest());
-  EXPECT_EQ(rootfs.assemble_rootfs().copies(2).input(), 4u);
-  EXPECT_EQ(rootfs.assemble_rootfs().copies(2).src(), "files");
+  EXPECT_EQ(rootfs.inputs(2).digest(), g.only(Op::kKernel).inputs(0).digest());
+  EXPECT_EQ(rootfs.rootfs().copies(2).input(), 4u);
+  EXPECT_EQ(rootfs.rootfs().copies(2).src(), "files");
   // The vertex is named after the first stage that needed it (BOOT builds the kernel first).
   EXPECT_EQ(g.def.metadata().at(rootfs.inputs(2).digest()).stage(), "kernel");
 }
@@ -249,7 +250,7 @@ TEST(FrontendBuild, DefinitionIsStableAcrossRuns) {
 TEST(FrontendBuild, AnyParameterChangeChangesTheResultDigest) {
   std::string base_digest = build(kFull, {}, full_loader()).def.result().digest();
   std::set<std::string> seen = {base_digest};
-  auto changed = [&](std::string recipe, BuildOptions options, MemoryLoader loader,
+  auto changed = [&](std::string recipe, BuildOptions options, context::MemoryLoader loader,
                      const char* what) {
     std::string d = build(recipe, options, loader).def.result().digest();
     EXPECT_TRUE(seen.insert(d).second) << what << " did not change the result digest";
@@ -266,7 +267,7 @@ TEST(FrontendBuild, AnyParameterChangeChangesTheResultDigest) {
   changed(kFull, with_arg("IMAGE", "alpine"), full_loader(), "IMAGE");
   changed(kFull, with_arg("MEMORY", "512M"), full_loader(), "MEMORY");
   changed(kFull, {}, full_loader("CONFIG_VIRTIO=n\n"), "config fragment content");
-  MemoryLoader other_app = full_loader();
+  context::MemoryLoader other_app = full_loader();
   other_app.add("app/run", "#!/bin/sh\nexit 1\n");
   changed(kFull, {}, other_app, "COPY content");
   changed(replace(kFull, "TARGET browser", "TARGET wasi"), {}, full_loader(), "TARGET");
@@ -281,7 +282,7 @@ TEST(FrontendBuild, AnyParameterChangeChangesTheResultDigest) {
   changed(replace(kFull, "AS image", "PLATFORM linux/amd64 AS image"), {}, full_loader(),
           "PLATFORM");
   // Renaming the stages or the config file with the same content changes nothing.
-  MemoryLoader renamed = full_loader();
+  context::MemoryLoader renamed = full_loader();
   renamed.add("other.config", "CONFIG_VIRTIO=y\n");
   EXPECT_EQ(
       build(replace(replace(kFull, "k.config", "other.config"), "AS web", "AS site"), {}, renamed)
@@ -295,14 +296,14 @@ TEST(FrontendBuild, TargetPicksAStageAndBuildsOnlyWhatItNeeds) {
   options.target = "ROOTFS";  // stage names are case-insensitive
   options.build_args = {{"MEMORY", "not-a-size"}};
   // No k.config in the loader and a bad MEMORY: neither matters for the rootfs stage.
-  Graph g = build(kFull, options, MemoryLoader{{"app/run", "x"}});
-  EXPECT_EQ(g.result().kind_case(), Op::kAssembleRootfs);
+  Graph g = build(kFull, options, context::MemoryLoader{{"app/run", "x"}});
+  EXPECT_EQ(g.result().kind_case(), Op::kRootfs);
   EXPECT_EQ(g.def.ops_size(), 4);
-  EXPECT_EQ(g.count(Op::kBuildKernel), 0u);
+  EXPECT_EQ(g.count(Op::kKernel), 0u);
 
   options.target = "kernel";
   Graph k = build(kFull, options, full_loader());
-  EXPECT_EQ(k.result().kind_case(), Op::kBuildKernel);
+  EXPECT_EQ(k.result().kind_case(), Op::kKernel);
   EXPECT_EQ(k.def.ops_size(), 2);
 }
 
@@ -310,7 +311,7 @@ TEST(FrontendBuild, KernelSources) {
   const char* url =
       "KERNEL https://cdn.kernel.org/linux-6.1.tar.xz SHA256 "
       "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789 CONFIG k.config AS k\n";
-  MemoryLoader loader{{"k.config", "y"}, {"src/linux.tar.xz", "tarball bytes"}};
+  context::MemoryLoader loader{{"k.config", "y"}, {"src/linux.tar.xz", "tarball bytes"}};
   Graph g = build(url, {}, loader);
   const Op& http = g.input(g.result(), 0);
   EXPECT_EQ(http.source().http().url(), "https://cdn.kernel.org/linux-6.1.tar.xz");
@@ -337,12 +338,12 @@ TEST(FrontendBuild, DescribeListsOpsInputsAndResult) {
                          "    [2/3] UNPACK docker.io/library/busybox:latest\n"
                          "    inputs: #1\n"
                          "    unpack { }\n"
-                         "#3 assemble-rootfs " +
+                         "#3 rootfs " +
                          g.digests[2] +
                          " stage=rootfs at recipe:2:1\n"
                          "    [3/3] ROOTFS image\n"
                          "    inputs: #2 #1\n"
-                         "    assemble_rootfs { env: \"A=1\" }\n"
+                         "    rootfs { env: \"A=1\" }\n"
                          "result: #3 " +
                          g.digests[2] + "\n";
   EXPECT_EQ(text, expected);
@@ -392,7 +393,7 @@ TEST(FrontendBuild, DirectoryLoaderReadsDigestsAndConfines) {
   write("ctx/app/etc/conf", "conf");
   write("secret", "s");
   std::filesystem::create_symlink("../secret", dir.path() / "ctx/escape");
-  DirectoryLoader loader(dir.path() / "ctx");
+  context::DirectoryLoader loader(dir.path() / "ctx");
   EXPECT_EQ(loader.read_text("kernel/riscv64.config"), "CONFIG_A=y\n");
   EXPECT_EQ(loader.read_text("./kernel/../kernel/riscv64.config"), "CONFIG_A=y\n");
   std::string tree = loader.digest("app");
@@ -409,7 +410,7 @@ TEST(FrontendBuild, DirectoryLoaderReadsDigestsAndConfines) {
   EXPECT_THROW(loader.read_text("/etc/passwd"), std::invalid_argument);
   EXPECT_THROW(loader.read_text("escape"), std::runtime_error);
   EXPECT_THROW(loader.digest("missing"), std::runtime_error);
-  DirectoryLoader with_slash(dir.path().string() + "/ctx/");
+  context::DirectoryLoader with_slash(dir.path().string() + "/ctx/");
   EXPECT_EQ(with_slash.read_text("kernel/riscv64.config"), "CONFIG_A=y\n");
 
   // The same content digests the same in memory as on disk (client and remote builder agree).
@@ -420,7 +421,7 @@ TEST(FrontendBuild, DirectoryLoaderReadsDigestsAndConfines) {
   for (const char* f : {"ctx/app/bin/run", "ctx/app/etc/conf2"}) {
     fs::permissions(dir.path() / f, static_cast<fs::perms>(0644));
   }
-  MemoryLoader memory{{"app/bin/run", "run"}, {"app/etc/conf2", "changed"}};
+  context::MemoryLoader memory{{"app/bin/run", "run"}, {"app/etc/conf2", "changed"}};
   EXPECT_EQ(memory.digest("app"), loader.digest("app"));
   EXPECT_EQ(memory.digest("app/bin/run"), loader.digest("app/bin/run"));
   fs::permissions(dir.path() / "ctx/app/bin/run", static_cast<fs::perms>(0755));

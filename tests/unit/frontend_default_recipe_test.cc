@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "frontend_test_util.h"
+#include "frontend_support.h"
 #include "graph/digest.h"
 
 namespace c2w::frontend {
@@ -33,7 +33,7 @@ TEST(FrontendDefaultRecipe, IsTheFileInTheTree) {
 }
 
 TEST(FrontendDefaultRecipe, BuildsThePipelineWithImageSet) {
-  MemoryLoader loader{{"kernel/riscv64.config", "CONFIG_INIT_ON_FREE_DEFAULT_ON=y\n"}};
+  context::MemoryLoader loader{{"kernel/riscv64.config", "CONFIG_INIT_ON_FREE_DEFAULT_ON=y\n"}};
   BuildOptions options;
   options.build_args = {{"IMAGE", "busybox:1.36"}};
   BuildResult r = build_recipe(default_recipe(), std::string(kDefaultRecipeName), loader, options);
@@ -44,14 +44,14 @@ TEST(FrontendDefaultRecipe, BuildsThePipelineWithImageSet) {
   const Op& pack = ops.at(r.definition.result().digest());
   EXPECT_EQ(pack.pack().target(), c2w::v1::PackOp::TARGET_WASI);
   const Op& boot = ops.at(pack.inputs(0).digest());
-  EXPECT_EQ(boot.snapshot_boot().memory_bytes(), 256ull << 20);
+  EXPECT_EQ(boot.boot().memory_bytes(), 256ull << 20);
   const Op& kernel = ops.at(boot.inputs(0).digest());
-  EXPECT_EQ(kernel.build_kernel().arch(), "riscv64");
-  EXPECT_EQ(kernel.build_kernel().config_fragment(), "CONFIG_INIT_ON_FREE_DEFAULT_ON=y\n");
+  EXPECT_EQ(kernel.kernel().arch(), "riscv64");
+  EXPECT_EQ(kernel.kernel().config_fragment(), "CONFIG_INIT_ON_FREE_DEFAULT_ON=y\n");
   EXPECT_EQ(ops.at(kernel.inputs(0).digest()).source().debian().name(), "linux-source-6.1");
   const Op& rootfs = ops.at(boot.inputs(1).digest());
-  EXPECT_EQ(rootfs.assemble_rootfs().env_size(), 0);
-  EXPECT_FALSE(rootfs.assemble_rootfs().entrypoint_set());
+  EXPECT_EQ(rootfs.rootfs().env_size(), 0);
+  EXPECT_FALSE(rootfs.rootfs().entrypoint_set());
   const Op& fetch = ops.at(rootfs.inputs(1).digest());
   EXPECT_EQ(fetch.fetch().ref(), "docker.io/library/busybox:1.36");
   EXPECT_EQ(fetch.fetch().platform(), "linux/riscv64");
@@ -62,7 +62,7 @@ TEST(FrontendDefaultRecipe, BuildsThePipelineWithImageSet) {
 }
 
 TEST(FrontendDefaultRecipe, FailsClearlyWithoutImage) {
-  MemoryLoader loader{{"kernel/riscv64.config", "y"}};
+  context::MemoryLoader loader{{"kernel/riscv64.config", "y"}};
   try {
     build_recipe(default_recipe(), std::string(kDefaultRecipeName), loader, {});
     FAIL() << "no error";
@@ -76,18 +76,17 @@ TEST(FrontendDefaultRecipe, FailsClearlyWithoutImage) {
 }
 
 TEST(FrontendDefaultRecipe, ArgsReachPlatformKernelAndMemory) {
-  MemoryLoader loader{{"kernel/riscv64.config", "y"}, {"kernel/x86_64.config", "x"}};
+  context::MemoryLoader loader{{"kernel/riscv64.config", "y"}, {"kernel/x86_64.config", "x"}};
   BuildOptions options;
   options.build_args = {{"IMAGE", "alpine"}, {"TARGET_ARCH", "x86_64"}, {"MEMORY", "1G"}};
   BuildResult r = build_recipe(default_recipe(), "default.recipe", loader, options);
   bool saw_fetch = false, saw_kernel = false, saw_boot = false;
   for (const auto& [d, op] : ops_of(r.definition)) {
     if (op.has_fetch()) saw_fetch = op.fetch().platform() == "linux/x86_64";
-    if (op.has_build_kernel()) {
-      saw_kernel =
-          op.build_kernel().arch() == "x86_64" && op.build_kernel().config_fragment() == "x";
+    if (op.has_kernel()) {
+      saw_kernel = op.kernel().arch() == "x86_64" && op.kernel().config_fragment() == "x";
     }
-    if (op.has_snapshot_boot()) saw_boot = op.snapshot_boot().memory_bytes() == 1ull << 30;
+    if (op.has_boot()) saw_boot = op.boot().memory_bytes() == 1ull << 30;
   }
   EXPECT_TRUE(saw_fetch && saw_kernel && saw_boot) << describe(r.definition);
 }
@@ -95,7 +94,7 @@ TEST(FrontendDefaultRecipe, ArgsReachPlatformKernelAndMemory) {
 TEST(FrontendDefaultRecipe, MissingFragmentNamesTheFile) {
   BuildOptions options;
   options.build_args = {{"IMAGE", "busybox"}};
-  RecipeError e = testing::build_error(default_recipe(), options, MemoryLoader{});
+  RecipeError e = testing::build_error(default_recipe(), options, context::MemoryLoader{});
   EXPECT_EQ(e.message(),
             "cannot read CONFIG file \"kernel/riscv64.config\": \"kernel/riscv64.config\" does "
             "not exist");

@@ -1,7 +1,7 @@
 // Every error a recipe author can cause: exact line:column, message and hint.
 #include <gtest/gtest.h>
 
-#include "frontend_test_util.h"
+#include "frontend_support.h"
 
 namespace c2w::frontend {
 namespace {
@@ -27,7 +27,7 @@ class FrontendErrors : public ::testing::TestWithParam<Case> {};
 
 TEST_P(FrontendErrors, PointsAtTheProblem) {
   const Case& c = GetParam();
-  RecipeError e = build_error(c.recipe, {}, MemoryLoader{{"k.config", "CONFIG_X=y\n"}});
+  RecipeError e = build_error(c.recipe, {}, context::MemoryLoader{{"k.config", "CONFIG_X=y\n"}});
   EXPECT_EQ(e.file(), "recipe");
   EXPECT_EQ(e.line(), c.line) << e.what();
   EXPECT_EQ(e.column(), c.column) << e.what();

@@ -43,11 +43,11 @@ TEST(GraphDigest, StableAcrossRuns) {
 TEST(GraphDigest, EqualOpsEqualDigestsRegardlessOfConstructionOrder) {
   Op a;
   a.add_inputs()->set_digest("xxh3:00000000000000000000000000000001");
-  a.mutable_snapshot_boot()->set_append("quiet");
-  a.mutable_snapshot_boot()->set_memory_bytes(256u << 20);
+  a.mutable_boot()->set_append("quiet");
+  a.mutable_boot()->set_memory_bytes(256u << 20);
   Op b;
-  b.mutable_snapshot_boot()->set_memory_bytes(256u << 20);
-  b.mutable_snapshot_boot()->set_append("quiet");
+  b.mutable_boot()->set_memory_bytes(256u << 20);
+  b.mutable_boot()->set_append("quiet");
   b.add_inputs()->set_digest("xxh3:00000000000000000000000000000001");
   EXPECT_EQ(op_digest(a), op_digest(b));
   EXPECT_EQ(c2w::graph::deterministic_bytes(a), c2w::graph::deterministic_bytes(b));
@@ -56,7 +56,7 @@ TEST(GraphDigest, EqualOpsEqualDigestsRegardlessOfConstructionOrder) {
 TEST(GraphDigest, EveryFieldChangeChangesTheDigest) {
   Op base;
   base.add_inputs()->set_digest("xxh3:00000000000000000000000000000001");
-  auto* r = base.mutable_assemble_rootfs();
+  auto* r = base.mutable_rootfs();
   r->add_env("A=1");
   r->add_entrypoint("/bin/sh");
   r->add_cmd("-c");
@@ -71,15 +71,15 @@ TEST(GraphDigest, EveryFieldChangeChangesTheDigest) {
       [](Op& o) { o.mutable_inputs(0)->set_digest("xxh3:00000000000000000000000000000002"); },
       [](Op& o) { o.mutable_inputs(0)->set_output(1); },
       [](Op& o) { o.add_inputs()->set_digest("xxh3:00000000000000000000000000000003"); },
-      [](Op& o) { o.mutable_assemble_rootfs()->set_env(0, "A=2"); },
-      [](Op& o) { o.mutable_assemble_rootfs()->add_env("B=1"); },
-      [](Op& o) { o.mutable_assemble_rootfs()->set_entrypoint(0, "/bin/bash"); },
-      [](Op& o) { o.mutable_assemble_rootfs()->set_cmd(0, "-x"); },
-      [](Op& o) { o.mutable_assemble_rootfs()->set_entrypoint_set(false); },
-      [](Op& o) { o.mutable_assemble_rootfs()->set_cmd_set(false); },
-      [](Op& o) { o.mutable_assemble_rootfs()->mutable_copies(0)->set_src("b"); },
-      [](Op& o) { o.mutable_assemble_rootfs()->mutable_copies(0)->set_dst("/b"); },
-      [](Op& o) { o.mutable_assemble_rootfs()->mutable_copies(0)->set_input(2); },
+      [](Op& o) { o.mutable_rootfs()->set_env(0, "A=2"); },
+      [](Op& o) { o.mutable_rootfs()->add_env("B=1"); },
+      [](Op& o) { o.mutable_rootfs()->set_entrypoint(0, "/bin/bash"); },
+      [](Op& o) { o.mutable_rootfs()->set_cmd(0, "-x"); },
+      [](Op& o) { o.mutable_rootfs()->set_entrypoint_set(false); },
+      [](Op& o) { o.mutable_rootfs()->set_cmd_set(false); },
+      [](Op& o) { o.mutable_rootfs()->mutable_copies(0)->set_src("b"); },
+      [](Op& o) { o.mutable_rootfs()->mutable_copies(0)->set_dst("/b"); },
+      [](Op& o) { o.mutable_rootfs()->mutable_copies(0)->set_input(2); },
       // Same field values under another op kind must not collide either.
       [](Op& o) { o.mutable_unpack(); },
   };
@@ -94,8 +94,8 @@ TEST(GraphDigest, EveryFieldChangeChangesTheDigest) {
   EXPECT_NE(op_digest(fetch("docker.io/library/busybox:latest", "linux/riscv64")),
             op_digest(fetch("docker.io/library/busybox:latest", "linux/amd64")));
   Op k1, k2;
-  k1.mutable_build_kernel()->set_config_fragment("CONFIG_A=y\n");
-  k2.mutable_build_kernel()->set_config_fragment("CONFIG_A=n\n");
+  k1.mutable_kernel()->set_config_fragment("CONFIG_A=y\n");
+  k2.mutable_kernel()->set_config_fragment("CONFIG_A=n\n");
   EXPECT_NE(op_digest(k1), op_digest(k2));
   Op p1, p2;
   p1.mutable_pack()->set_target(c2w::v1::PackOp::TARGET_WASI);

@@ -1,15 +1,15 @@
-// The init control protocol (kernel/init/protocol.h): every message round-trips, the wire
+// The init control protocol (guest_protocol/protocol.h): every message round-trips, the wire
 // bytes are the documented ones, and truncated, oversized or hostile input is rejected without
 // large allocations or crashes.
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "kernel/init/protocol.h"
+#include "guest_protocol/protocol.h"
 
 namespace {
 
-using namespace c2w::guest;
+using namespace c2w::guest_protocol;
 
 RunRequest full_request() {
   RunRequest r;

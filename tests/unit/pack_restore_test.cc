@@ -3,8 +3,8 @@
 // with Machine::restore(state, ram = ram_base) continues exactly like the machine that was
 // never stopped.
 #include "ops/pack/pack_module.h"
-#include "tests/unit/pack_testutil.h"
-#include "tests/unit/riscv64_machine_harness.h"
+#include "tests/unit/pack_support.h"
+#include "tests/unit/riscv64_machine_support.h"
 
 namespace {
 

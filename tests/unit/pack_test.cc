@@ -10,7 +10,7 @@
 #include <set>
 
 #include "tests/support/process.h"
-#include "tests/unit/pack_testutil.h"
+#include "tests/unit/pack_support.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "tests/unit/pack_testutil.h"
+#include "tests/unit/pack_support.h"
 
 namespace {
 

@@ -4,19 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "c2w/v1/control.grpc.pb.h"
+#include "graph/digest.h"
 #include "tests/support/process.h"
 
 namespace {
-
-std::string deterministic_bytes(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
 
 TEST(Proto, EqualOpsSerializeToEqualBytes) {
   c2w::v1::Op a, b;
@@ -24,12 +15,12 @@ TEST(Proto, EqualOpsSerializeToEqualBytes) {
   a.mutable_fetch()->set_platform("linux/riscv64");
   b.mutable_fetch()->set_platform("linux/riscv64");
   b.mutable_fetch()->set_ref("docker.io/library/busybox:latest");
-  EXPECT_EQ(deterministic_bytes(a), deterministic_bytes(b));
+  EXPECT_EQ(c2w::graph::deterministic_bytes(a), c2w::graph::deterministic_bytes(b));
   b.mutable_fetch()->set_platform("linux/amd64");
-  EXPECT_NE(deterministic_bytes(a), deterministic_bytes(b));
+  EXPECT_NE(c2w::graph::deterministic_bytes(a), c2w::graph::deterministic_bytes(b));
 
   c2w::v1::Op parsed;
-  ASSERT_TRUE(parsed.ParseFromString(deterministic_bytes(a)));
+  ASSERT_TRUE(parsed.ParseFromString(c2w::graph::deterministic_bytes(a)));
   EXPECT_EQ(parsed.fetch().ref(), "docker.io/library/busybox:latest");
   EXPECT_EQ(parsed.kind_case(), c2w::v1::Op::kFetch);
 }

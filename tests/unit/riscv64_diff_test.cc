@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-#include "tests/riscv64/diff_runner.h"
+#include "tests/riscv64/diff_support.h"
 
 namespace {
 
@@ -38,8 +38,8 @@ TEST(Riscv64Diff, MatchesQemuOnAluMulFpTable) {
     if (got != want[i]) {
       ++bad;
       if (bad <= 40) {
-        c2w::rv64::Insn d = c2w::rv64::decode(cases[i].insn);
-        ADD_FAILURE() << "case " << i << " " << c2w::rv64::op_name(d.op) << " rm=" << int(d.rm)
+        c2w::riscv64::Insn d = c2w::riscv64::decode(cases[i].insn);
+        ADD_FAILURE() << "case " << i << " " << c2w::riscv64::op_name(d.op) << " rm=" << int(d.rm)
                       << " frm=" << int(cases[i].frm) << std::hex << " in=" << cases[i].in[0] << ","
                       << cases[i].in[1] << "," << cases[i].in[2] << "\n  core: " << got
                       << "\n  qemu: " << want[i];

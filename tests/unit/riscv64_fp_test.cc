@@ -5,14 +5,14 @@
 #include <iterator>
 
 #include "emulators/riscv64/softfp.h"
-#include "tests/unit/riscv64_machine.h"
+#include "tests/unit/riscv64_core_support.h"
 
 namespace rv64test {
 namespace {
 
 using namespace rvasm;
-namespace rv = c2w::rv64;
-namespace ms = c2w::rv64::mstatus;
+namespace rv = c2w::riscv64;
+namespace ms = c2w::riscv64::mstatus;
 
 enum : uint64_t { NX = 1, UF = 2, OF = 4, DZ = 8, NV = 16 };
 enum : int { RNE = 0, RTZ = 1, RDN = 2, RUP = 3, RMM = 4, DYN = 7 };
@@ -245,7 +245,7 @@ TEST_F(Riscv64Fp, FusedMultiplyAddRoundsOnce) {
 // must equal softfp's, with fflags starting clear and starting at NX, in several rounding modes
 // and across the edges of the host path (exponent limits, zeros, subnormals, NaN, infinity).
 TEST_F(Riscv64Fp, HostArithmeticMatchesSoftfp) {
-  namespace sf = c2w::rv64::softfp;
+  namespace sf = c2w::riscv64::softfp;
   uint64_t seed = 12345;
   auto rnd = [&] {
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;

@@ -10,15 +10,15 @@
 #include <string>
 
 #include "emulators/riscv64/decode.h"
-#include "tests/unit/riscv64_machine.h"
+#include "tests/unit/riscv64_core_support.h"
 
 namespace rv64test {
 namespace {
 
 using namespace rvasm;
-using c2w::rv64::decode;
-using c2w::rv64::Insn;
-using c2w::rv64::Op;
+using c2w::riscv64::decode;
+using c2w::riscv64::Insn;
+using c2w::riscv64::Op;
 
 // Assembles lines with GNU as and returns the .text bytes.
 std::vector<uint8_t> gnu_as(const std::vector<std::string>& lines, bool rvc) {
@@ -114,7 +114,8 @@ TEST(Riscv64Decode, EveryCompressedFormatDecodesLikeItsExpansion) {
     const Insn dc = decode(cw), dw = decode(ww);
     SCOPED_TRACE(kCompressed[i].compressed);
     EXPECT_NE(dc.op, Op::kIllegal);
-    EXPECT_EQ(dc.op, dw.op) << c2w::rv64::op_name(dc.op) << " vs " << c2w::rv64::op_name(dw.op);
+    EXPECT_EQ(dc.op, dw.op) << c2w::riscv64::op_name(dc.op) << " vs "
+                            << c2w::riscv64::op_name(dw.op);
     EXPECT_EQ(dc.rd, dw.rd);
     EXPECT_EQ(dc.rs1, dw.rs1);
     EXPECT_EQ(dc.rs2, dw.rs2);
@@ -187,7 +188,7 @@ TEST_F(Riscv64Int, ReservedCompressedEncodingsAreIllegal) {
     cpu.pc = kCode;
     cpu.flush_caches();
     ASSERT_TRUE(run_until());
-    EXPECT_EQ(cpu.mcause, c2w::rv64::kIllegal);
+    EXPECT_EQ(cpu.mcause, c2w::riscv64::kIllegal);
     EXPECT_EQ(cpu.mepc, kCode);
     EXPECT_EQ(cpu.mtval, c);
   }
@@ -205,7 +206,7 @@ TEST_F(Riscv64Int, CompressedProgramRuns) {
                c_jalr(t0), c_mv(a3, a1), c_slli(a3, 61), c_srai(a3, 62), ebreak()});
   cpu.pc = kCode;
   ASSERT_TRUE(run_until());
-  EXPECT_EQ(cpu.mcause, c2w::rv64::kBreakpoint);
+  EXPECT_EQ(cpu.mcause, c2w::riscv64::kBreakpoint);
   EXPECT_EQ(cpu.x[s0], 55u);
   EXPECT_EQ(cpu.x[a2], 55u);
   EXPECT_EQ(get64(kData + 0x108), 55u);
@@ -242,10 +243,10 @@ TEST_F(Riscv64Int, DivisionByZeroAndOverflowFollowTheSpecTable) {
       {op32(0, 1, a0, a1, a2) /*mulw*/, 0x10000, 0x8000, 0xffffffff80000000},
   };
   for (const DivCase& c : cases) {
-    SCOPED_TRACE(c2w::rv64::op_name(decode(c.insn).op));
+    SCOPED_TRACE(c2w::riscv64::op_name(decode(c.insn).op));
     cpu.x[a1] = c.a;
     cpu.x[a2] = c.b;
-    ASSERT_EQ(run_code({c.insn}), c2w::rv64::kBreakpoint);
+    ASSERT_EQ(run_code({c.insn}), c2w::riscv64::kBreakpoint);
     EXPECT_EQ(cpu.x[a0], c.want) << std::hex << c.a << " " << c.b;
   }
 }
@@ -271,10 +272,10 @@ TEST_F(Riscv64Int, WordOpsSignExtendAndShiftsMaskTheirAmount) {
       {slti(a0, a1, -1), static_cast<uint64_t>(-2), 0, 1},
   };
   for (const DivCase& c : cases) {
-    SCOPED_TRACE(c2w::rv64::op_name(decode(c.insn).op));
+    SCOPED_TRACE(c2w::riscv64::op_name(decode(c.insn).op));
     cpu.x[a1] = c.a;
     cpu.x[a2] = c.b;
-    ASSERT_EQ(run_code({c.insn}), c2w::rv64::kBreakpoint);
+    ASSERT_EQ(run_code({c.insn}), c2w::riscv64::kBreakpoint);
     EXPECT_EQ(cpu.x[a0], c.want) << std::hex << c.a << " " << c.b;
   }
 }
@@ -285,28 +286,28 @@ TEST_F(Riscv64Int, LrScSuccessAndFailurePaths) {
   cpu.x[a2] = 200;
   // LR then SC to the same address succeeds (rd = 0) and stores.
   ASSERT_EQ(run_code({amo(kLr, true, a0, a1, 0), amo(kSc, true, a3, a1, a2)}),
-            c2w::rv64::kBreakpoint);
+            c2w::riscv64::kBreakpoint);
   EXPECT_EQ(cpu.x[a0], 100u);
   EXPECT_EQ(cpu.x[a3], 0u);
   EXPECT_EQ(get64(kData), 200u);
   // A second SC without a new LR fails: rd = nonzero, memory unchanged.
   cpu.x[a2] = 300;
-  ASSERT_EQ(run_code({amo(kSc, true, a3, a1, a2)}), c2w::rv64::kBreakpoint);
+  ASSERT_EQ(run_code({amo(kSc, true, a3, a1, a2)}), c2w::riscv64::kBreakpoint);
   EXPECT_EQ(cpu.x[a3], 1u);
   EXPECT_EQ(get64(kData), 200u);
   // SC to a different address than the reservation fails.
   cpu.x[a4] = kData + 8;
   ASSERT_EQ(run_code({amo(kLr, true, a0, a1, 0), amo(kSc, true, a3, a4, a2)}),
-            c2w::rv64::kBreakpoint);
+            c2w::riscv64::kBreakpoint);
   EXPECT_EQ(cpu.x[a3], 1u);
   EXPECT_EQ(get64(kData + 8), 0u);
   // A trap between LR and SC clears the reservation.
-  ASSERT_EQ(run_code({amo(kLr, false, a0, a1, 0), ecall()}), c2w::rv64::kEcallM);
-  ASSERT_EQ(run_code({amo(kSc, false, a3, a1, a2)}), c2w::rv64::kBreakpoint);
+  ASSERT_EQ(run_code({amo(kLr, false, a0, a1, 0), ecall()}), c2w::riscv64::kEcallM);
+  ASSERT_EQ(run_code({amo(kSc, false, a3, a1, a2)}), c2w::riscv64::kBreakpoint);
   EXPECT_EQ(cpu.x[a3], 1u);
   // LR.W sign-extends.
   put64(kData, 0x80000000);
-  ASSERT_EQ(run_code({amo(kLr, false, a0, a1, 0)}), c2w::rv64::kBreakpoint);
+  ASSERT_EQ(run_code({amo(kLr, false, a0, a1, 0)}), c2w::riscv64::kBreakpoint);
   EXPECT_EQ(cpu.x[a0], 0xffffffff80000000);
 }
 
@@ -338,7 +339,7 @@ TEST_F(Riscv64Int, AmosReturnOldValueAndStoreResult) {
     put64(kData, c.dw ? c.mem : (c.mem & 0xffffffff) | 0xabcd000000000000);
     cpu.x[a1] = kData;
     cpu.x[a2] = c.src;
-    ASSERT_EQ(run_code({amo(c.f5, c.dw, a0, a1, a2)}), c2w::rv64::kBreakpoint);
+    ASSERT_EQ(run_code({amo(c.f5, c.dw, a0, a1, a2)}), c2w::riscv64::kBreakpoint);
     const uint64_t old = c.dw ? c.mem : static_cast<uint64_t>(static_cast<int32_t>(c.mem));
     EXPECT_EQ(cpu.x[a0], old);
     if (c.dw)
@@ -351,12 +352,12 @@ TEST_F(Riscv64Int, AmosReturnOldValueAndStoreResult) {
 
 TEST_F(Riscv64Int, MisalignedAtomicsRaiseAddressMisaligned) {
   cpu.x[a1] = kData + 4;
-  EXPECT_EQ(run_code({amo(kAmoAdd, true, a0, a1, a2)}), c2w::rv64::kStoreMisaligned);
+  EXPECT_EQ(run_code({amo(kAmoAdd, true, a0, a1, a2)}), c2w::riscv64::kStoreMisaligned);
   EXPECT_EQ(cpu.mtval, kData + 4);
   cpu.x[a1] = kData + 2;
-  EXPECT_EQ(run_code({amo(kLr, false, a0, a1, 0)}), c2w::rv64::kLoadMisaligned);
+  EXPECT_EQ(run_code({amo(kLr, false, a0, a1, 0)}), c2w::riscv64::kLoadMisaligned);
   EXPECT_EQ(cpu.mtval, kData + 2);
-  EXPECT_EQ(run_code({amo(kSc, false, a0, a1, a2)}), c2w::rv64::kStoreMisaligned);
+  EXPECT_EQ(run_code({amo(kSc, false, a0, a1, a2)}), c2w::riscv64::kStoreMisaligned);
 }
 
 TEST_F(Riscv64Int, MisalignedLoadsAndStoresAreEmulatedAcrossPages) {
@@ -365,7 +366,7 @@ TEST_F(Riscv64Int, MisalignedLoadsAndStoresAreEmulatedAcrossPages) {
   cpu.x[a1] = edge;
   cpu.x[a2] = 0x1122334455667788;
   ASSERT_EQ(run_code({ld(a0, a1, 0), lw(a3, a1, 1), lhu(a4, a1, 2), sd(a2, a1, 0), ld(a5, a1, 0)}),
-            c2w::rv64::kBreakpoint);
+            c2w::riscv64::kBreakpoint);
   EXPECT_EQ(cpu.x[a0], 0x8887868584838281u);
   EXPECT_EQ(cpu.x[a3], 0xffffffff85848382u);
   EXPECT_EQ(cpu.x[a4], 0x8483u);
@@ -375,18 +376,18 @@ TEST_F(Riscv64Int, MisalignedLoadsAndStoresAreEmulatedAcrossPages) {
 
 TEST_F(Riscv64Int, BadPhysicalAddressesBecomeAccessFaults) {
   cpu.x[a1] = 0x1000;  // nothing mapped there
-  EXPECT_EQ(run_code({ld(a0, a1, 0)}), c2w::rv64::kLoadAccess);
+  EXPECT_EQ(run_code({ld(a0, a1, 0)}), c2w::riscv64::kLoadAccess);
   EXPECT_EQ(cpu.mtval, 0x1000u);
-  EXPECT_EQ(run_code({sw(a0, a1, 8)}), c2w::rv64::kStoreAccess);
+  EXPECT_EQ(run_code({sw(a0, a1, 8)}), c2w::riscv64::kStoreAccess);
   EXPECT_EQ(cpu.mtval, 0x1008u);
   cpu.x[a1] = kBase + bus.ram_size() - 4;  // last word of RAM: an 8-byte load runs off the end
-  EXPECT_EQ(run_code({ld(a0, a1, 0)}), c2w::rv64::kLoadAccess);
+  EXPECT_EQ(run_code({ld(a0, a1, 0)}), c2w::riscv64::kLoadAccess);
   cpu.x[a1] = 0x10;
-  EXPECT_EQ(run_code({jalr(0, a1, 0)}), c2w::rv64::kInstAccess);
+  EXPECT_EQ(run_code({jalr(0, a1, 0)}), c2w::riscv64::kInstAccess);
   EXPECT_EQ(cpu.mepc, 0x10u);
 }
 
-class Recorder : public c2w::rv64::Device {
+class Recorder : public c2w::riscv64::Device {
  public:
   bool read(uint64_t offset, unsigned size, uint64_t* value) override {
     if (offset == 0x40) return false;  // a register that refuses reads
@@ -407,13 +408,13 @@ TEST_F(Riscv64Int, MmioGoesThroughDevicesWithBoundsChecks) {
   EXPECT_FALSE(bus.add_device(kBase + 0x1000, 0x100, &dev)) << "RAM overlap accepted";
   cpu.x[a1] = 0x10000000;
   cpu.x[a2] = 0x1234;
-  ASSERT_EQ(run_code({lw(a0, a1, 8), sh(a2, a1, 0x10)}), c2w::rv64::kBreakpoint);
+  ASSERT_EQ(run_code({lw(a0, a1, 8), sh(a2, a1, 0x10)}), c2w::riscv64::kBreakpoint);
   EXPECT_EQ(cpu.x[a0], 0xffffffffa5a5a5b1u);  // low 32 bits of value + 8 + 4, sign-extended
   EXPECT_EQ(dev.last_offset, 0x10u);
   EXPECT_EQ(dev.last_size, 2u);
   EXPECT_EQ(dev.last_value, 0x1234u);
-  EXPECT_EQ(run_code({ld(a0, a1, 0xfc)}), c2w::rv64::kLoadAccess);  // runs past the window
-  EXPECT_EQ(run_code({ld(a0, a1, 0x40)}), c2w::rv64::kLoadAccess);  // device refused
+  EXPECT_EQ(run_code({ld(a0, a1, 0xfc)}), c2w::riscv64::kLoadAccess);  // runs past the window
+  EXPECT_EQ(run_code({ld(a0, a1, 0x40)}), c2w::riscv64::kLoadAccess);  // device refused
 }
 
 }  // namespace

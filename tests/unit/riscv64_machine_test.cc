@@ -6,14 +6,14 @@
 #include "emulators/riscv64/goldfish_rtc.h"
 #include "emulators/riscv64/plic.h"
 #include "tests/support/process.h"
-#include "tests/unit/riscv64_machine_harness.h"
+#include "tests/unit/riscv64_machine_support.h"
 
 namespace {
 
 using namespace machinetest;
-using c2w::rv64::Cpu;
-using c2w::rv64::Plic;
-using c2w::rv64::Priv;
+using c2w::riscv64::Cpu;
+using c2w::riscv64::Plic;
+using c2w::riscv64::Priv;
 
 constexpr uint64_t kBase = 0x10, kTime = 0x54494D45, kIpi = 0x735049, kRfence = 0x52464E43,
                    kHsm = 0x48534D, kDbcn = 0x4442434E;
@@ -218,9 +218,9 @@ TEST_F(MachineTest, DeviceTreeDescribesTheMachine) {
   config.bootargs = "console=hvc0 earlycon=sbi";
   config.initrd.assign(100000, 0x5a);
   boot({wfi()}, std::move(config));
-  c2w::emu::Fdt fdt;
+  c2w::emulators::Fdt fdt;
   std::string err;
-  ASSERT_TRUE(c2w::emu::fdt_parse(m->fdt().data(), m->fdt().size(), &fdt, &err)) << err;
+  ASSERT_TRUE(c2w::emulators::fdt_parse(m->fdt().data(), m->fdt().size(), &fdt, &err)) << err;
   const auto* chosen = fdt.root.child("chosen");
   ASSERT_NE(chosen, nullptr);
   EXPECT_EQ(chosen->prop_str("bootargs"), "console=hvc0 earlycon=sbi");
@@ -357,7 +357,7 @@ namespace {
 TEST(GoldfishRtc, TimeAlarmAndInterrupt) {
   machinetest::FakeHost host;
   bool irq = false;
-  c2w::rv64::GoldfishRtc rtc(host, [&](bool l) { irq = l; });
+  c2w::riscv64::GoldfishRtc rtc(host, [&](bool l) { irq = l; });
   auto rd = [&](uint64_t off) {
     uint64_t v = 0;
     EXPECT_TRUE(rtc.read(off, 4, &v));

@@ -1,15 +1,15 @@
 // riscv64 core: privileged architecture. Traps (cause, epc, tval), ecall from each mode,
 // delegation to S, interrupts and WFI, counter enables, CSR access rules, and Sv39/Sv48 paging
 // with hardware A/D updates, superpages, SUM/MXR/MPRV and misaligned accesses across pages.
-#include "tests/unit/riscv64_machine.h"
+#include "tests/unit/riscv64_core_support.h"
 
 namespace rv64test {
 namespace {
 
 using namespace rvasm;
-using c2w::rv64::Exit;
-namespace ms = c2w::rv64::mstatus;
-namespace rv = c2w::rv64;
+using c2w::riscv64::Exit;
+namespace ms = c2w::riscv64::mstatus;
+namespace rv = c2w::riscv64;
 
 constexpr uint64_t kIrq = uint64_t{1} << 63;
 

@@ -1,7 +1,7 @@
 // Machine snapshots (run N, save, restore, run M == run N+M; corrupt snapshots are refused) and
 // a hostile S-mode guest that programs the virtio devices with random rings and registers.
 #include "emulators/common/fdt.h"
-#include "tests/unit/riscv64_machine_harness.h"
+#include "tests/unit/riscv64_machine_support.h"
 
 namespace {
 
@@ -254,7 +254,7 @@ TEST_F(MachineTest, HostileGuestCannotHurtTheHost) {
   }
   EXPECT_GT(m->cpu().x[s3], 10'000u) << "the guest kept running its loop";
   EXPECT_GT(output, 0u) << "some random chains were valid enough to reach the host";
-  EXPECT_EQ(m->cpu().priv, c2w::rv64::Priv::kSupervisor);
+  EXPECT_EQ(m->cpu().priv, c2w::riscv64::Priv::kSupervisor);
   // The battered machine still snapshots and restores.
   const std::vector<uint8_t> snap = m->save();
   std::string err;
@@ -279,8 +279,8 @@ class Echo : public c2w::virtio::Device {
   unsigned num_queues() const override { return 1; }
   void reset() override { resets++; }
   void queue_notify(unsigned) override {}
-  void save(c2w::emu::ByteWriter& w) const override { w.u32(resets); }
-  bool load(c2w::emu::ByteReader& r) override {
+  void save(c2w::emulators::ByteWriter& w) const override { w.u32(resets); }
+  bool load(c2w::emulators::ByteReader& r) override {
     resets = r.u32();
     return r.ok();
   }
@@ -304,9 +304,9 @@ TEST_F(MachineTest, ExtraVirtioDeviceGetsASlot) {
   EXPECT_EQ(v, 9u);
   ASSERT_TRUE(m->bus().write(slot + 0x70, 4, 0));
   EXPECT_EQ(dev->resets, 1u);
-  c2w::emu::Fdt fdt;
+  c2w::emulators::Fdt fdt;
   std::string err;
-  ASSERT_TRUE(c2w::emu::fdt_parse(m->fdt().data(), m->fdt().size(), &fdt, &err)) << err;
+  ASSERT_TRUE(c2w::emulators::fdt_parse(m->fdt().data(), m->fdt().size(), &fdt, &err)) << err;
   const auto* node = fdt.root.child("soc")->child("virtio_mmio@10003000");
   ASSERT_NE(node, nullptr);
   uint32_t irq = 0;

@@ -1,8 +1,8 @@
-// The converted module's command line (emulators/runtime/run_args.h): c2w's flags, then the
+// The converted module's command line (runtime/run_args.h): c2w's flags, then the
 // container's command.
 #include <gtest/gtest.h>
 
-#include "emulators/runtime/run_args.h"
+#include "runtime/run_args.h"
 
 namespace {
 

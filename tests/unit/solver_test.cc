@@ -117,8 +117,8 @@ struct Fixture {
   std::shared_ptr<ConcatOp> concat = std::make_shared<ConcatOp>();
   solver::Solver make() {
     solver::OpRegistry ops;
-    ops.add(v1::Op::kLocal, "local", source);
-    ops.add(v1::Op::kPack, "concat", concat);
+    ops.add(v1::Op::kLocal, source);
+    ops.add(v1::Op::kPack, concat);
     return solver::Solver(store, {}, std::move(ops));
   }
 };
@@ -209,13 +209,13 @@ TEST(Solver, MissingOpCycleAndCancellation) {
 
   Graph missing;
   v1::Op op;
-  op.mutable_build_kernel()->set_arch("riscv64");
+  op.mutable_kernel()->set_arch("riscv64");
   missing.add(op, "kernel", 3);
   try {
     solver.solve(missing.def, sink, cancel);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("build-kernel op of kernel (recipe:3) is not implemented"),
+    EXPECT_NE(std::string(e.what()).find("kernel op of kernel (recipe:3) is not implemented"),
               std::string::npos)
         << e.what();
   }

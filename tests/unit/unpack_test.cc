@@ -8,14 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ops/unpack/metadata.h"
 #include "ops/unpack/rootfs.h"
-#include "tests/unit/unpack_fixture.h"
+#include "ownership/manifest.h"
+#include "tests/unit/unpack_support.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace c2w::unpack;
+using namespace c2w::ownership;
 using namespace c2w::testing;
 using c2w::testing::symlink;  // not ::symlink(2)
 

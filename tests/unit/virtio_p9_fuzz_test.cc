@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <random>
 
-#include "tests/unit/virtio_p9_harness.h"
+#include "tests/unit/virtio_p9_support.h"
 
 namespace {
 

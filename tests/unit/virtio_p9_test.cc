@@ -5,7 +5,7 @@
 #include <iterator>
 #include <string>
 
-#include "tests/unit/virtio_p9_harness.h"
+#include "tests/unit/virtio_p9_support.h"
 
 namespace {
 
@@ -35,7 +35,7 @@ class P9DeviceTest : public P9Harness {
     return std::string(r.body.begin() + 4, r.body.end());
   }
   std::vector<uint8_t> save_transport(const MmioTransport& t) {
-    c2w::emu::ByteWriter w;
+    c2w::emulators::ByteWriter w;
     t.save(w);
     return w.data();
   }
@@ -226,7 +226,7 @@ TEST_F(P9DeviceTest, SnapshotOfABoundDeviceContinuesInANewOne) {
   auto dev2 = P9Device::create("c2w.share0");
   ASSERT_EQ(dev2->bind(share_fs(), {}), 0);
   MmioTransport t2(dev2.get(), mem_.ram(), [](bool) {});
-  c2w::emu::ByteReader r(snap.data(), snap.size());
+  c2w::emulators::ByteReader r(snap.data(), snap.size());
   ASSERT_TRUE(t2.load(r));
   std::ofstream(share() / "dir" / "hello.txt") << "changed";
   // The old driver's rings continue on the new transport; the restored fid reopens its file.
@@ -237,13 +237,13 @@ TEST_F(P9DeviceTest, SnapshotOfABoundDeviceContinuesInANewOne) {
   // Another tag is another device: the load fails.
   auto other = P9Device::create("c2w.share1");
   MmioTransport t3(other.get(), mem_.ram(), [](bool) {});
-  c2w::emu::ByteReader r3(snap.data(), snap.size());
+  c2w::emulators::ByteReader r3(snap.data(), snap.size());
   EXPECT_FALSE(t3.load(r3));
   // Truncated snapshots fail too.
   for (size_t cut : {snap.size() - 1, snap.size() - 20, size_t{40}}) {
     auto d = P9Device::create("c2w.share0");
     MmioTransport t4(d.get(), mem_.ram(), [](bool) {});
-    c2w::emu::ByteReader r4(snap.data(), cut);
+    c2w::emulators::ByteReader r4(snap.data(), cut);
     EXPECT_FALSE(t4.load(r4) && r4.ok()) << cut;
   }
 }
@@ -256,7 +256,7 @@ TEST_F(P9DeviceTest, SessionLoadedIntoAnUnboundDeviceWaitsForBind) {
 
   auto dev2 = P9Device::create("c2w.share0");
   MmioTransport t2(dev2.get(), mem_.ram(), [](bool) {});
-  c2w::emu::ByteReader r(snap.data(), snap.size());
+  c2w::emulators::ByteReader r(snap.data(), snap.size());
   ASSERT_TRUE(t2.load(r));
   EXPECT_FALSE(dev2->bound());
   EXPECT_TRUE(dev2->has_pending_session());
@@ -266,7 +266,7 @@ TEST_F(P9DeviceTest, SessionLoadedIntoAnUnboundDeviceWaitsForBind) {
   const std::vector<uint8_t> snap2 = save_transport(t2);
   auto dev3 = P9Device::create("c2w.share0");
   MmioTransport t3(dev3.get(), mem_.ram(), [](bool) {});
-  c2w::emu::ByteReader r3(snap2.data(), snap2.size());
+  c2w::emulators::ByteReader r3(snap2.data(), snap2.size());
   ASSERT_TRUE(t3.load(r3));
   EXPECT_TRUE(dev3->has_pending_session());
   // Options that cannot hold the session (msize 16384 > max 8192): bind fails, nothing lost.
@@ -287,7 +287,7 @@ TEST_F(P9DeviceTest, SnapshotWithoutSessionGivesABoundDeviceAFreshOne) {
   auto dev2 = P9Device::create("c2w.share0");
   ASSERT_EQ(dev2->bind(share_fs(), {}), 0);
   MmioTransport t2(dev2.get(), mem_.ram(), [](bool) {});
-  c2w::emu::ByteReader r(unbound_snap.data(), unbound_snap.size());
+  c2w::emulators::ByteReader r(unbound_snap.data(), unbound_snap.size());
   ASSERT_TRUE(t2.load(r));
   EXPECT_FALSE(dev2->has_pending_session());
   EXPECT_EQ(error_of(call_via(t2, p9::kTread, Msg().u32(1).u64(0).u32(100)), p9::kTread),
@@ -299,7 +299,7 @@ TEST_F(P9DeviceTest, SnapshotWithoutSessionGivesABoundDeviceAFreshOne) {
   const std::vector<uint8_t> snap = save_transport(*t_);
   auto dev3 = P9Device::create("c2w.share0");
   MmioTransport t3(dev3.get(), mem_.ram(), [](bool) {});
-  c2w::emu::ByteReader r3(snap.data(), snap.size());
+  c2w::emulators::ByteReader r3(snap.data(), snap.size());
   ASSERT_TRUE(t3.load(r3));
   ASSERT_TRUE(dev3->has_pending_session());
   EXPECT_TRUE(t3.write(0x70, 4, 0));

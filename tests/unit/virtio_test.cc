@@ -6,7 +6,7 @@
 
 #include "emulators/virtio/console.h"
 #include "emulators/virtio/rng.h"
-#include "tests/unit/virtio_driver.h"
+#include "tests/unit/virtio_support.h"
 
 namespace {
 

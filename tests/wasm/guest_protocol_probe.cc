@@ -3,10 +3,10 @@
 // native build prints, so both sides agree on every byte.
 #include <cstdio>
 
-#include "kernel/init/protocol.h"
+#include "guest_protocol/protocol.h"
 
 int main() {
-  using namespace c2w::guest;
+  using namespace c2w::guest_protocol;
   RunRequest run;
   run.args_set = true;
   run.args = {"sh", "-c", "echo $A"};

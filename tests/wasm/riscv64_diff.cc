@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "tests/riscv64/diff_runner.h"
+#include "tests/riscv64/diff_support.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

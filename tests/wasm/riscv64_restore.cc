@@ -33,9 +33,9 @@ int main(int argc, char** argv) {
   ssize_t got;
   while ((got = read(0, buf, sizeof buf)) > 0) input.append(reinterpret_cast<char*>(buf), got);
 
-  c2w::emu::PosixHost host;
+  c2w::emulators::PosixHost host;
   std::string error;
-  auto m = c2w::rv64::Machine::restore(snap.data(), snap.size(), host, &error);
+  auto m = c2w::riscv64::Machine::restore(snap.data(), snap.size(), host, &error);
   if (!m) {
     std::fprintf(stderr, "riscv64_restore: %s\n", error.c_str());
     return 3;
@@ -44,22 +44,22 @@ int main(int argc, char** argv) {
   snap.shrink_to_fit();
   m->console_input(reinterpret_cast<const uint8_t*>(input.data()), input.size());
   for (;;) {
-    const c2w::rv64::RunResult r = m->run(20'000'000);
+    const c2w::riscv64::RunResult r = m->run(20'000'000);
     const std::string out = m->take_console_output();
     std::fwrite(out.data(), 1, out.size(), stdout);
     for (unsigned p = 0; p < m->num_ports(); ++p) {
       const std::string port = m->take_port_output(p);
       std::fwrite(port.data(), 1, port.size(), stdout);
     }
-    if (r.stop == c2w::rv64::Stop::kHalted) {
+    if (r.stop == c2w::riscv64::Stop::kHalted) {
       std::fflush(stdout);
       return m->exit_status();
     }
-    if (r.stop == c2w::rv64::Stop::kError) {
+    if (r.stop == c2w::riscv64::Stop::kError) {
       std::fprintf(stderr, "riscv64_restore: %s\n", m->error().c_str());
       return 3;
     }
-    if (r.stop == c2w::rv64::Stop::kIdle) {
+    if (r.stop == c2w::riscv64::Stop::kIdle) {
       std::fflush(stdout);
       const uint64_t now = host.monotonic_ns();
       uint64_t wait = r.deadline_ns > now ? r.deadline_ns - now : 0;
