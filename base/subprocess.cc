@@ -42,6 +42,9 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw system_error("cannot create a pipe", errno);
   Fd out_read(pipe_fds[0]), out_write(pipe_fds[1]);
+  // The child reports a failed chdir or exec here; a successful exec closes it (O_CLOEXEC).
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw system_error("cannot create a pipe", errno);
+  Fd start_read(pipe_fds[0]), start_write(pipe_fds[1]);
   std::vector<std::string> env = merged_environment(options.env);
   std::vector<char*> cargv, cenv;
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
@@ -62,14 +65,35 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
     }
     ::dup2(out_write.get(), 1);
     ::dup2(out_write.get(), 2);
-    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) _exit(126);
+    // Only async-signal-safe calls from here on: the failure is one byte of stage + errno.
+    auto fail = [&](char stage) {
+      const int err = errno;
+      char report[1 + sizeof err];
+      report[0] = stage;
+      std::memcpy(report + 1, &err, sizeof err);
+      (void)!::write(start_write.get(), report, sizeof report);
+      _exit(127);
+    };
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) fail('d');
     ::execvpe(cargv[0], cargv.data(), cenv.data());
-    const char msg[] = "cannot execute the program\n";
-    (void)!::write(2, msg, sizeof msg - 1);
-    _exit(127);
+    fail('x');
   }
   ::setpgid(pid, pid);
   out_write.reset();
+  start_write.reset();
+  char report[1 + sizeof(int)];
+  ssize_t got;
+  while ((got = ::read(start_read.get(), report, sizeof report)) < 0 && errno == EINTR) {
+  }
+  if (got == static_cast<ssize_t>(sizeof report)) {
+    int err;
+    std::memcpy(&err, report + 1, sizeof err);
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (report[0] == 'd')
+      throw system_error("cannot run " + argv[0] + " in " + options.cwd.string(), err);
+    throw system_error("cannot run " + argv[0], err);
+  }
 
   std::string partial;
   char buf[8192];
@@ -96,11 +120,15 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
   if (!partial.empty() && options.on_line && !cancelled) options.on_line(partial);
   out_read.reset();
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
   if (cancelled) {
-    ::kill(-pid, SIGKILL);  // stragglers of the group
+    // SIGTERM went out above; a program that ignores it gets SIGKILL after a grace second.
+    for (int i = 0; i < 50 && ::waitpid(pid, &status, WNOHANG) == 0; ++i) ::usleep(20'000);
+    ::kill(-pid, SIGKILL);  // the program if still there, and stragglers of the group
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     throw Cancelled();
+  }
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   return decode(status);
 }
