@@ -6,6 +6,14 @@
 
 namespace c2w {
 
+FlagSpec text_flag(std::vector<std::string> names, std::string* field) {
+  return {std::move(names), true, [field](const std::string&, const std::string& v) { *field = v; }};
+}
+
+FlagSpec switch_flag(std::vector<std::string> names, bool* field) {
+  return {std::move(names), false, [field](const std::string&, const std::string&) { *field = true; }};
+}
+
 std::vector<std::string> parse_flags(const std::vector<FlagSpec>& flags, int argc,
                                      const char* const* argv, int first,
                                      const std::string& help_hint) {

@@ -26,6 +26,11 @@ struct FlagSpec {
   std::function<void(const std::string& name, const std::string& value)> apply;
 };
 
+// The common kinds: a flag whose value is stored in `field` (the last one given wins), and a
+// switch that sets `field`.
+FlagSpec text_flag(std::vector<std::string> names, std::string* field);
+FlagSpec switch_flag(std::vector<std::string> names, bool* field);
+
 // Applies argv[first..argc) to `flags` and returns the positional words. Throws UsageError for
 // an unknown flag (with `help_hint` as its hint), a missing value or a value given to a
 // switch; lets what `apply` throws pass.

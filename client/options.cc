@@ -132,12 +132,6 @@ void parse_build_arg(Options& o, const std::string& kv) {
 }
 
 std::vector<FlagSpec> flag_table(Options& o) {
-  auto text = [](std::string* field) {
-    return [field](const std::string&, const std::string& v) { *field = v; };
-  };
-  auto on = [](bool* field) {
-    return [field](const std::string&, const std::string&) { *field = true; };
-  };
   auto command = [&o](const char* name) {
     return [&o, name](const std::string&, const std::string&) { o.command = name; };
   };
@@ -151,33 +145,33 @@ std::vector<FlagSpec> flag_table(Options& o) {
       {{"--help", "-h"}, false, command("help")},
       {{"--version", "-v"}, false, command("version")},
       {{"--show-recipe", "--show-dockerfile"}, false, command("show-recipe")},
-      {{"--target-arch"}, true, text(&o.target_arch)},
-      {{"--platform"}, true, text(&o.platform)},
+      text_flag({"--target-arch"}, &o.target_arch),
+      text_flag({"--platform"}, &o.platform),
       {{"--build-arg"},
        true,
        [&o](const std::string&, const std::string& v) { parse_build_arg(o, v); }},
-      {{"--recipe", "--dockerfile"}, true, text(&o.recipe_file)},
-      {{"--target", "--target-stage"}, true, text(&o.target_stage)},
+      text_flag({"--recipe", "--dockerfile"}, &o.recipe_file),
+      text_flag({"--target", "--target-stage"}, &o.target_stage),
       {{"--output", "-o"},
        true,
        [&o](const std::string& f, const std::string& v) { parse_output(o, f, v); }},
       {{"--cache-to"}, true, cache_location},
       {{"--cache-from"}, true, cache_location},
-      {{"--cache-dir"}, true, text(&o.cache_dir)},
-      {{"--no-cache"}, false, on(&o.no_cache)},
-      {{"--debug-image"}, false, on(&o.debug_image)},
-      {{"--progress"}, true, text(&o.progress)},
+      text_flag({"--cache-dir"}, &o.cache_dir),
+      switch_flag({"--no-cache"}, &o.no_cache),
+      switch_flag({"--debug-image"}, &o.debug_image),
+      text_flag({"--progress"}, &o.progress),
       {{"--insecure-registry"},
        true,
        [&o](const std::string&, const std::string& v) { o.insecure_registries.push_back(v); }},
-      {{"--registry-ca"}, true, text(&o.registry_ca)},
-      {{"--creds"}, true, text(&o.creds)},
-      {{"--builder"}, true, text(&o.builder.address)},
-      {{"--builder-ca"}, true, text(&o.builder.ca_file)},
-      {{"--builder-token"}, true, text(&o.builder.token)},
-      {{"--to-browser", "--to-js"}, false, on(&o.to_browser)},
-      {{"--addr"}, true, text(&o.addr)},
-      {{"--all"}, false, on(&o.prune_all)},
+      text_flag({"--registry-ca"}, &o.registry_ca),
+      text_flag({"--creds"}, &o.creds),
+      text_flag({"--builder"}, &o.builder.address),
+      text_flag({"--builder-ca"}, &o.builder.ca_file),
+      text_flag({"--builder-token"}, &o.builder.token),
+      switch_flag({"--to-browser", "--to-js"}, &o.to_browser),
+      text_flag({"--addr"}, &o.addr),
+      switch_flag({"--all"}, &o.prune_all),
       {{"--keep-storage"},
        true,
        [&o](const std::string&, const std::string& v) { o.keep_storage = parse_size(v); }},

@@ -59,22 +59,19 @@ std::string read_file(const std::string& path) {
 
 Flags parse(int argc, char** argv) {
   Flags f;
-  auto text = [](std::string* field) {
-    return [field](const std::string&, const std::string& v) { *field = v; };
-  };
   const std::vector<c2w::FlagSpec> table = {
-      {{"--addr"}, true, text(&f.addr)},
-      {{"--tls-cert"}, true, text(&f.tls_cert)},
-      {{"--tls-key"}, true, text(&f.tls_key)},
-      {{"--tls-client-ca"}, true, text(&f.tls_client_ca)},
-      {{"--token"}, true, text(&f.token)},
+      c2w::text_flag({"--addr"}, &f.addr),
+      c2w::text_flag({"--tls-cert"}, &f.tls_cert),
+      c2w::text_flag({"--tls-key"}, &f.tls_key),
+      c2w::text_flag({"--tls-client-ca"}, &f.tls_client_ca),
+      c2w::text_flag({"--token"}, &f.token),
       {{"--token-file"},
        true,
        [&f](const std::string&, const std::string& v) {
          f.token = read_file(v);
          f.token.erase(f.token.find_last_not_of("\r\n ") + 1);
        }},
-      {{"--cache-dir"}, true, text(&f.cache_dir)},
+      c2w::text_flag({"--cache-dir"}, &f.cache_dir),
       {{"--max-solves"},
        true,
        [&f](const std::string& name, const std::string& v) {
@@ -84,7 +81,7 @@ Flags parse(int argc, char** argv) {
       {{"--insecure-registry"},
        true,
        [&f](const std::string&, const std::string& v) { f.registry.insecure_hosts.insert(v); }},
-      {{"--registry-ca"}, true, text(&f.registry.ca_file)},
+      c2w::text_flag({"--registry-ca"}, &f.registry.ca_file),
   };
   try {
     const std::vector<std::string> rest =

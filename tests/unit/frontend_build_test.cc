@@ -376,8 +376,11 @@ TEST(FrontendBuild, ParsesMemorySizes) {
   EXPECT_EQ(parse_memory_size("268435456"), 256ull << 20);
   EXPECT_FALSE(parse_memory_size("256"));  // not whole pages
   EXPECT_FALSE(parse_memory_size("M"));
-  EXPECT_FALSE(parse_memory_size("1.5G"));
-  EXPECT_FALSE(parse_memory_size("12T"));
+  // base/size.h's syntax: a fraction that gives whole pages is a size; the range is the
+  // builder's own check (MEMORY between 16M and 3G).
+  EXPECT_EQ(parse_memory_size("1.5G"), 1536ull << 20);
+  EXPECT_EQ(parse_memory_size("12T"), 12ull << 40);
+  EXPECT_FALSE(parse_memory_size("1.0001G"));  // not whole pages
   EXPECT_FALSE(parse_memory_size("-1G"));
   EXPECT_FALSE(parse_memory_size("99999999999999G"));
 }
