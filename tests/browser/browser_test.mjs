@@ -149,7 +149,7 @@ async function main() {
   // The same through a recipe: PACK ... TARGET browser gives the same folder.
   const recipeDir = path.join(tmp, 'recipe');
   fs.mkdirSync(path.join(recipeDir, 'kernel'), { recursive: true });
-  fs.copyFileSync(path.join(sourceDir, 'kernel/riscv64.config'), path.join(recipeDir, 'kernel/riscv64.config'));
+  fs.copyFileSync(path.join(sourceDir, 'ops/kernel/riscv64.config'), path.join(recipeDir, 'kernel/riscv64.config'));
   const shown = spawnSync(c2w, ['--show-recipe'], { encoding: 'utf8' }).stdout;
   fs.writeFileSync(path.join(recipeDir, 'recipe'), shown.replace('TARGET wasi', 'TARGET browser'));
   const site2 = path.join(tmp, 'site2');

@@ -67,7 +67,7 @@ class GuestInit : public ::testing::Test {
     auto kernel = c2w::testing::guest_kernel();
     ASSERT_TRUE(kernel)
         << "no guest kernel: set C2W_KERNEL to a riscv64 Image built with "
-           "kernel/riscv64.config (default: the kernel.build fixture, " C2W_KERNEL_IMAGE ")";
+           "ops/kernel/riscv64.config (default: the kernel.build fixture, " C2W_KERNEL_IMAGE ")";
     kernel_ = *kernel;
     work_ = std::make_unique<c2w::testing::TempDir>("c2w-vm");
   }

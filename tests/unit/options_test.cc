@@ -384,7 +384,7 @@ TEST_F(OptionsTest, Prune) {
   EXPECT_EQ(o.keep_storage, 0u);
   Options a = parse({"prune", "--all", "--keep-storage", "10GB", "--cache-dir", "/c"});
   EXPECT_TRUE(a.prune_all);
-  EXPECT_EQ(a.keep_storage, 10'000'000'000u);
+  EXPECT_EQ(a.keep_storage, 10ull << 30);
   EXPECT_EQ(a.cache_dir, "/c");
   EXPECT_EQ(parse({"prune", "--keep-storage=512MiB"}).keep_storage, 512u * 1024 * 1024);
 }
