@@ -4,6 +4,7 @@
 # it on the same machine at the same moment. The first build is the anchor: every figure is
 # also printed as a ratio to it. Prints figures; never passes or fails on time.
 #   bench/compare_builds.sh BUILD_DIR... [-- IMAGE...]   (default image: busybox; runs: 7)
+#   RUNS=N sets the runs; C2W_ARGS="--build-arg MEMORY=512M" adds flags to every conversion.
 # Each build gets its own cache (a copy of the fixtures' cache, warmed by one conversion),
 # since cache keys may differ between builds.
 set -euo pipefail
@@ -23,14 +24,15 @@ source "$root/bench/timing.sh"
 median() { sort -n | sed -n "$(( (runs + 1) / 2 ))p"; }
 ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
 
-printf '%-8s %-26s %-40s %9s %7s\n' image measure build median ratio
+printf '%-8s %-28s %9s %7s  %s\n' image measure median ratio build
 for image in "${images[@]}"; do
   layout=$fixtures/$image/layout
   [[ -d $layout ]] || { echo "no fixture $layout (run scripts/test once)"; exit 1; }
   for i in "${!builds[@]}"; do
     cache=$work/cache-$i-$image
     mkdir -p "$cache"; tar -C "$fixtures/c2w-cache" --exclude=./tmp -cf - . | tar -C "$cache" -xf -
-    "${builds[$i]}/cmd/c2w" --cache-dir "$cache" --progress=plain "oci-layout:$layout" \
+    # shellcheck disable=SC2086
+    "${builds[$i]}/cmd/c2w" --cache-dir "$cache" --progress=plain ${C2W_ARGS:-} "oci-layout:$layout" \
       "$work/warm.wasm" >"$work/log" 2>&1 || { tail -20 "$work/log"; exit 1; }
   done
   # Interleave the builds run by run, so a slow moment of the machine hits all of them.
@@ -38,7 +40,8 @@ for image in "${images[@]}"; do
   for _ in $(seq "$runs"); do
     for i in "${!builds[@]}"; do
       a=$(now)
-      "${builds[$i]}/cmd/c2w" --cache-dir "$work/cache-$i-$image" --progress=plain \
+      # shellcheck disable=SC2086
+      "${builds[$i]}/cmd/c2w" --cache-dir "$work/cache-$i-$image" --progress=plain ${C2W_ARGS:-} \
         "oci-layout:$layout" "$work/out.wasm" >/dev/null 2>&1 || { echo "bench: conversion failed" >&2; exit 1; }
       b=$(now)
       convert[$i]+="$(ms "$a" "$b") "
@@ -54,7 +57,7 @@ for image in "${images[@]}"; do
     label=$([[ $what == convert ]] && echo "convert, fully cached (ms)" || echo "unpack_bench, 1 run (ms)")
     for i in "${!builds[@]}"; do
       m=$(tr ' ' '\n' <<<"${times[$i]}" | grep . | median)
-      printf '%-8s %-26s %-40s %9s %6sx\n' "$image" "$label" "${builds[$i]: -40}" "$m" "$(ratio "$m" "$anchor")"
+      printf '%-8s %-28s %9s %6sx  %s\n' "$image" "$label" "$m" "$(ratio "$m" "$anchor")" "${builds[$i]}"
     done
   done
   unset convert unpack
