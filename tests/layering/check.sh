@@ -8,7 +8,7 @@ set -euo pipefail
 cd "${1:-$(dirname "$0")/../..}"
 
 # Bottom to top. "c2w" is the include prefix of the generated protobuf headers (proto/).
-LAYERS=(base proto oci graph guest_protocol emulators runtime init context cache ownership
+LAYERS=(base proto oci graph guest_protocol emulators runtime init context cache ownership erofs
         distribution frontend solver shared_cache ops web client daemon cmd)
 EMULATORS=(common p9 virtio riscv64)
 

@@ -9,8 +9,8 @@ make_tree() {
   rm -rf "$work/t"
   mkdir -p "$work/t"
   for d in base proto oci graph guest_protocol emulators/common emulators/riscv64 runtime init \
-           context cache ownership distribution frontend solver shared_cache ops/fetch ops/unpack \
-           web client daemon cmd; do
+           context cache ownership erofs distribution frontend solver shared_cache ops/fetch \
+           ops/unpack web client daemon cmd; do
     mkdir -p "$work/t/$d"
   done
   echo '#include "base/error.h"' >"$work/t/cmd/main.cc"
