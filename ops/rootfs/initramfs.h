@@ -2,10 +2,11 @@
 // unpacks into its initial tmpfs root), laid out as
 //
 //   init              the guest init binary (init/), 0755 root
-//   dev/ dev/console  char 5:1, 0600: the kernel opens it for init's stdio; without it init's
-//   output goes nowhere proc/ sys/        mount points for init's own /proc and /sys c2w/ 0700
-//   root: init's files, outside the container's view c2w/config        the merged image config and
-//   the manifest's xattrs, encoded as a
+//   dev/ dev/console  char 5:1, 0600: the kernel opens it for init's stdio (without it,
+//                     init's output goes nowhere)
+//   proc/ sys/        mount points for init's own /proc and /sys
+//   c2w/              0700 root: init's files, outside the container's view
+//   c2w/config        the merged image config and the manifest's xattrs, encoded as a
 //                     guest_protocol/protocol.h `config` frame
 //   c2w/rootfs/...    the container tree: "/" of the manifest is c2w/rootfs itself
 //

@@ -6,8 +6,7 @@
 //   and verified; on any error it is removed and the exception propagates, so a failed unpack
 //   leaves nothing behind. dest keeps mode 0700: the tree inside carries image modes (e.g.
 //   world-writable /tmp) that other host users must not reach.
-// - `dest/rootfs/` is the tree, `dest/metadata.jsonl` its manifest (format in
-// ownership/manifest.h):
+// - `dest/rootfs/` is the tree, `dest/metadata.jsonl` its manifest (ownership/manifest.h):
 //   real owners, modes, device numbers and xattrs live there, not on disk (see rootfs.h for
 //   what the disk holds and why nothing can be written outside rootfs/).
 // - Every blob's sha256 must equal its digest, and its uncompressed tar's sha256 must equal
