@@ -56,10 +56,25 @@ void mount_or_fail(const char* source, const std::string& target, const char* ty
     fail(125, sys_error(std::string("cannot mount ") + source + " on " + target));
 }
 
+bool g_root_on_disk = false;
+
+// The container's root when its files are on the disk: overlay(image, fresh tmpfs).
+void mount_overlay_root() {
+  mount_or_fail("tmpfs", kWritableDir, "tmpfs", MS_NOSUID, "mode=755");
+  const std::string upper = std::string(kWritableDir) + "/upper";
+  const std::string work = std::string(kWritableDir) + "/work";
+  ensure_dir(upper, 0755);
+  ensure_dir(work, 0755);
+  const std::string options =
+      std::string("lowerdir=") + kImageDir + ",upperdir=" + upper + ",workdir=" + work;
+  mount_or_fail("overlay", kRootfsDir, "overlay", 0, options.c_str());
+}
+
 void enter_root() {
   must(::unshare(CLONE_NEWNS | CLONE_NEWUTS) == 0, "unshare mount and uts namespaces");
   // Nothing mounted from here on may leak back to init's namespace.
   must(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, "make / private");
+  if (g_root_on_disk) mount_overlay_root();
   mount_or_fail(kRootfsDir, kRootfsDir, nullptr, MS_BIND | MS_REC, nullptr);
   must(::chdir(kRootfsDir) == 0, std::string("chdir ") + kRootfsDir);
   must(::mount(".", "/", nullptr, MS_MOVE, nullptr) == 0, "move the container root over /");
@@ -182,6 +197,28 @@ bool executable(const std::string& path) {
 }
 
 }  // namespace
+
+std::string mount_disk_image(const std::string& cmdline) {
+  const size_t at = cmdline.find("c2w.disk=");
+  if (at == std::string::npos) return "";
+  const size_t start = at + std::strlen("c2w.disk=");
+  const std::string name = cmdline.substr(start, cmdline.find_first_of(" \n", start) - start);
+  if (name.empty() || name.find('/') != std::string::npos) return "bad c2w.disk=" + name;
+  const std::string device = "/dev/" + name;
+  // devtmpfs shows the disk once the virtio driver probed it, which may take a moment.
+  struct stat st;
+  for (int attempt = 0; ::stat(device.c_str(), &st) != 0; ++attempt) {
+    if (attempt == 1000) return "no disk " + device + " appeared (is the machine's disk attached?)";
+    ::usleep(10000);
+  }
+  if (::mkdir(kImageDir, 0755) != 0 && errno != EEXIST) return sys_error("mkdir image dir");
+  if (::mkdir(kWritableDir, 0755) != 0 && errno != EEXIST) return sys_error("mkdir rw dir");
+  debug_log("mount erofs " + device + " on " + kImageDir);
+  if (::mount(device.c_str(), kImageDir, "erofs", MS_RDONLY, nullptr) != 0)
+    return sys_error("mount the image on " + device + " (erofs)");
+  g_root_on_disk = true;
+  return "";
+}
 
 void run_container(const ContainerSpec& spec) {
   ::umask(0);  // modes below are meant exactly

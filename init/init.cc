@@ -432,6 +432,7 @@ int main() {
   std::string cmdline;
   if (read_file("/proc/cmdline", &cmdline))
     g_debug = cmdline.find("c2w.debug") != std::string::npos;
+  if (const std::string failed = mount_disk_image(cmdline); !failed.empty()) boot_failure(failed);
   debug_log("booted; reading " + std::string(kConfigFile));
   ImageConfig config = read_config();
   apply_xattrs(config);

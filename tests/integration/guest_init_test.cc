@@ -6,6 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "erofs/writer.h"
+#include "ops/rootfs/initramfs.h"
+#include "ownership/manifest.h"
 #include "tests/support/guest_vm.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
@@ -57,7 +60,38 @@ class GuestInit : public ::testing::Test {
            "rootfs", "--output", "type=local,dest=" + (dir_->path() / name).string(), ref});
       ASSERT_EQ(r.exit_code, 0) << r.output;
     }
+    make_disk_image("busybox");
   }
+
+  // `image` with its files on a disk instead: an initramfs holding only init and its config
+  // (an empty c2w/rootfs), and the unpacked tree as an EROFS image written by erofs/.
+  static void make_disk_image(const std::string& image) {
+    const fs::path out = dir_->path() / (image + "-disk");
+    auto r = c2w::testing::run_command(
+        {kC2w, "--cache-dir", (dir_->path() / "cache").string(), "--progress=plain", "--target",
+         "image", "--output", "type=local,dest=" + (out / "tree").string(),
+         "oci-layout:" + (c2w::testing::fixture(image) / "layout").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    c2w::erofs::write_image_file(out / "disk.img",
+                                 c2w::ownership::read_metadata(out / "tree" / "metadata.jsonl"),
+                                 out / "tree" / "rootfs");
+    const std::string init = read_text(C2W_GUEST_DIR "/init/c2w-init");
+    ASSERT_FALSE(init.empty());
+    c2w::rootfs::InitramfsSpec spec;
+    fs::create_directories(out / "empty");
+    spec.rootfs = out / "empty";
+    c2w::ownership::Entry root;
+    root.path = "/";
+    root.type = c2w::ownership::EntryType::kDir;
+    root.mode = 0755;
+    spec.manifest = {root};
+    spec.init = init;
+    std::ofstream cpio(out / "rootfs.cpio.zst", std::ios::binary);
+    c2w::rootfs::write_initramfs(spec, [&](const void* data, size_t size) {
+      cpio.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+    });
+  }
+
   static void TearDownTestSuite() {
     delete dir_;
     dir_ = nullptr;
@@ -78,6 +112,7 @@ class GuestInit : public ::testing::Test {
     c2w::testing::VmConfig config;
     config.kernel = kernel_;
     config.initrd = dir_->path() / image / "rootfs.cpio.zst";
+    if (image.ends_with("-disk")) config.disk = dir_->path() / image / "disk.img";
     config.shares = std::move(shares);
     vm_ = c2w::testing::start_qemu(config, work_->path());
     auto driver = std::make_unique<Driver>(*vm_);
@@ -149,6 +184,29 @@ TEST_F(GuestInit, BusyboxShellEnvStatusClockAndNamespaces) {
   EXPECT_TRUE(contains(d->out, "\nc2w\npid=1\n")) << d->out;
   EXPECT_FALSE(d->logs.empty()) << "the debug flag sends init's steps as log messages";
   EXPECT_TRUE(contains(vm_->console(), "c2w-init: exec /bin/sh")) << vm_->console();
+}
+
+// The container's files on a read-only EROFS disk under an overlay: the image's files and
+// owners are there, every path can be written (into the tmpfs upper layer), whiteouts work,
+// the disk itself stays read-only, and 9p shares still mount over it.
+TEST_F(GuestInit, FilesOnADiskUnderAnOverlayAreWritable) {
+  c2w::testing::TempDir share("c2w-share");
+  auto d = boot("busybox-disk", {{"share0", share.path()}});
+  RunRequest r = shell(
+      "set -e; busybox | head -1; stat -c '%u:%g %a' /bin/busybox; "
+      "echo changed > /etc/hostname.new; cat /etc/hostname.new; "
+      "rm /bin/ls; test ! -e /bin/ls && echo ls-gone; mkdir -p /usr/new/dir && echo mkdir-ok; "
+      "grep -c ' / overlay ' /proc/mounts; "
+      "touch /c2w-image-write 2>/dev/null && echo root-writable; "
+      "echo via-share > /mnt/share/out.txt");
+  r.mounts = {{"share0", "/mnt/share", false}};
+  run(*d, r);
+  ASSERT_TRUE(d->exit);
+  EXPECT_EQ(*d->exit, (Exit{Exit::Kind::kExited, 0})) << d->err << "\nconsole:\n" << vm_->console();
+  EXPECT_TRUE(contains(d->out, "BusyBox v")) << d->out;
+  EXPECT_TRUE(contains(d->out, "0:0 755\n")) << d->out;
+  EXPECT_TRUE(contains(d->out, "changed\nls-gone\nmkdir-ok\n1\nroot-writable\n")) << d->out;
+  EXPECT_EQ(read_text(share.path() / "out.txt"), "via-share\n");
 }
 
 TEST_F(GuestInit, NinePSharesReadWriteAndReadOnly) {

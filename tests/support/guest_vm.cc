@@ -62,7 +62,9 @@ class QemuVm : public GuestVm {
                                      "-initrd",
                                      config.initrd.string(),
                                      "-append",
-                                     "console=hvc0 earlycon=sbi panic=-1 quiet " + config.append,
+                                     "console=hvc0 earlycon=sbi panic=-1 quiet " +
+                                         std::string(config.disk.empty() ? "" : "c2w.disk=vda ") +
+                                         config.append,
                                      "-device",
                                      "virtio-serial-device"};
     const char* names[] = {"c2w.control", "c2w.stdin", "c2w.stdout", "c2w.stderr"};
@@ -80,6 +82,11 @@ class QemuVm : public GuestVm {
            "local,id=" + id + ",path=" + config.shares[i].second.string() + ",security_model=none",
            "-device", "virtio-9p-device,fsdev=" + id + ",mount_tag=" + config.shares[i].first});
     }
+    if (!config.disk.empty())
+      argv.insert(
+          argv.end(),
+          {"-drive", "file=" + config.disk.string() + ",if=none,format=raw,readonly=on,id=disk0",
+           "-device", "virtio-blk-device,drive=disk0"});
     qemu_ = BackgroundProcess(argv, dir_ / "console.log");
     auto deadline = Clock::now() + std::chrono::seconds(20);
     for (int i = 0; i < 4; ++i) fds_[i] = connect_unix(socket(i), deadline);

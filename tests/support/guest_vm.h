@@ -23,6 +23,7 @@ struct VmConfig {
   std::filesystem::path kernel;
   std::filesystem::path initrd;
   std::vector<std::pair<std::string, std::filesystem::path>> shares;  // 9p tag, host dir
+  std::filesystem::path disk;  // a raw read-only virtio-blk disk (c2w.disk=vda), if any
   std::string memory = "256M";
   std::string append;  // extra kernel command line
 };
