@@ -2,7 +2,7 @@
 //
 //   c2w-emu --kernel Image [--initrd rootfs.cpio] [--append "..."] [--memory 256M]
 //           [--port NAME=PATH|-]... [--snapshot-at TEXT --snapshot FILE] [--restore FILE]
-//           [--timeout SECONDS] [--no-rng] [--share TAG=DIR[,ro]]...
+//           [--timeout SECONDS] [--no-rng] [--share TAG=DIR[,ro]]... [--disk FILE]
 //
 // Ports: virtio console port 0 is a console (hvc1 in the guest) whose output goes to stdout;
 // each --port adds a named port (port 1, 2, ...). NAME=- connects it to stdin/stdout in place
@@ -11,6 +11,10 @@
 // Shares: each --share serves host directory DIR (read-only with ,ro) to the guest as virtio-9p
 // mount tag TAG (`mount -t 9p -o trans=virtio,version=9p2000.L TAG /mnt`). A --restore needs
 // the same --share flags, in the same order, as the run that wrote the snapshot.
+// Disk: --disk FILE attaches a read-only virtio-blk disk (/dev/vda): a chunked image
+// (emulators/common/chunked_image.h, recognised by its magic) or raw bytes. A --restore needs
+// the same disk (its size is checked). A corrupt chunk is an I/O error in the guest and one
+// line on stderr.
 // Exit status: the guest's (SBI system reset), 2 on a kernel panic, 3 on an emulator error,
 // 124 when --timeout expires, 64 on bad usage.
 #include <fcntl.h>
@@ -30,6 +34,8 @@
 #include <vector>
 
 #include "base/fd.h"
+#include "emulators/common/block_source.h"
+#include "emulators/common/chunked_image.h"
 #include "emulators/common/host.h"
 #include "emulators/common/runner_args.h"
 #include "emulators/p9/posix_fs.h"
@@ -48,7 +54,8 @@ constexpr uint64_t kSlice = 5'000'000;  // instructions between looks at host in
   std::fprintf(stderr,
                "c2w-emu: %s\nusage: c2w-emu --kernel Image [--initrd FILE] [--append ARGS] "
                "[--memory SIZE] [--port NAME=PATH|-]... [--snapshot-at TEXT --snapshot FILE] "
-               "[--restore FILE] [--timeout SECONDS] [--no-rng] [--share TAG=DIR[,ro]]...\n",
+               "[--restore FILE] [--timeout SECONDS] [--no-rng] [--share TAG=DIR[,ro]]... "
+               "[--disk FILE]\n",
                why);
   std::exit(64);
 }
@@ -105,7 +112,7 @@ bool make_shares(const std::vector<Share>& shares,
 
 struct EmuArgs {
   c2w::emulators::MachineFlags machine;
-  std::string marker, snapshot_path, restore_path;
+  std::string marker, snapshot_path, restore_path, disk_path;
   bool rng = true;
   std::vector<PortBinding> ports;
   std::vector<Share> shares;
@@ -137,6 +144,8 @@ EmuArgs parse_args(int argc, char** argv) {
       args.snapshot_path = value();
     } else if (a == "--restore") {
       args.restore_path = value();
+    } else if (a == "--disk") {
+      args.disk_path = value();
     } else if (a == "--no-rng") {
       args.rng = false;
     } else {
@@ -150,9 +159,32 @@ EmuArgs parse_args(int argc, char** argv) {
   return args;
 }
 
-// The machine booted from --kernel or restored from --restore, with the shares and ports
-// attached; nullptr after a message.
-std::unique_ptr<Machine> make_machine(const EmuArgs& args, c2w::emulators::Host& host) {
+// The --disk: a chunked image (also in *image) if the file starts with its magic, else the raw
+// file; nullptr after a message.
+std::unique_ptr<c2w::emulators::BlockSource> open_disk(const std::string& path,
+                                                       c2w::emulators::ChunkedImage** image) {
+  std::string error;
+  auto file = c2w::emulators::FileSource::open(path, &error);
+  if (!file) {
+    std::fprintf(stderr, "c2w-emu: cannot open the disk %s\n", error.c_str());
+    return nullptr;
+  }
+  constexpr auto& kMagic = c2w::emulators::ChunkedImageFormat::kMagic;
+  char magic[sizeof kMagic] = {};
+  if (file->size() < sizeof magic ||
+      !file->read(0, reinterpret_cast<uint8_t*>(magic), sizeof magic) ||
+      std::memcmp(magic, kMagic, sizeof magic) != 0)
+    return file;
+  auto img = c2w::emulators::ChunkedImage::open(std::move(file), &error);
+  if (!img) std::fprintf(stderr, "c2w-emu: disk %s: %s\n", path.c_str(), error.c_str());
+  *image = img.get();
+  return img;
+}
+
+// The machine booted from --kernel or restored from --restore, with the shares, ports and disk
+// attached (the disk must outlive the machine); nullptr after a message.
+std::unique_ptr<Machine> make_machine(const EmuArgs& args, c2w::emulators::Host& host,
+                                      c2w::emulators::BlockSource* disk) {
   std::string error;
   std::unique_ptr<Machine> m;
   std::vector<std::unique_ptr<c2w::virtio::Device>> extra;
@@ -164,7 +196,7 @@ std::unique_ptr<Machine> make_machine(const EmuArgs& args, c2w::emulators::Host&
                    std::strerror(errno));
       return nullptr;
     }
-    m = Machine::restore(snap.data(), snap.size(), host, &error, std::move(extra));
+    m = Machine::restore(snap.data(), snap.size(), host, &error, std::move(extra), nullptr, disk);
   } else {
     MachineConfig config;
     config.ram_size = args.machine.memory;
@@ -177,6 +209,7 @@ std::unique_ptr<Machine> make_machine(const EmuArgs& args, c2w::emulators::Host&
     config.ports.push_back({"", true});
     for (const PortBinding& p : args.ports) config.ports.push_back({p.name, false});
     config.extra_devices = std::move(extra);
+    config.disk = disk;
     m = Machine::create(std::move(config), host, &error);
   }
   if (!m) std::fprintf(stderr, "c2w-emu: %s\n", error.c_str());
@@ -219,13 +252,18 @@ int open_ports(const Machine& m, std::vector<PortBinding>* ports, int* stdin_por
 // The run loop's state between slices.
 class Runner {
  public:
-  Runner(Machine& m, const EmuArgs& args, int stdin_port)
-      : m_(m), args_(args), stdin_port_(stdin_port), start_ns_(clock_.monotonic_ns()) {}
+  Runner(Machine& m, const EmuArgs& args, int stdin_port, c2w::emulators::ChunkedImage* image)
+      : m_(m),
+        args_(args),
+        stdin_port_(stdin_port),
+        image_(image),
+        start_ns_(clock_.monotonic_ns()) {}
 
   int run() {
     for (;;) {
       const c2w::riscv64::RunResult r = m_.run(kSlice);
       pump_output();
+      report_disk_errors();
       if (const std::optional<int> status = finished(r)) return *status;
       wait_for_input(r);
     }
@@ -243,6 +281,14 @@ class Runner {
     }
     c2w::write_all(1, m_.take_port_output(0));
     for (const PortBinding& p : args_.ports) c2w::write_all(p.out_fd, m_.take_port_output(p.index));
+  }
+
+  // The first time the disk failed to produce bytes, one line saying why (the guest got EIO).
+  void report_disk_errors() {
+    if (disk_reported_ || m_.disk_errors() == 0) return;
+    disk_reported_ = true;
+    std::fprintf(stderr, "c2w-emu: disk read failed (the guest got an I/O error): %s\n",
+                 image_ ? image_->error().c_str() : "the disk file could not be read");
   }
 
   // The exit status once the machine stopped, panicked, wrote its snapshot or timed out.
@@ -327,6 +373,8 @@ class Runner {
   Machine& m_;
   const EmuArgs& args_;
   const int stdin_port_;
+  c2w::emulators::ChunkedImage* const image_;  // the disk, when it is a chunked image
+  bool disk_reported_ = false;
   c2w::emulators::PosixHost clock_;
   const uint64_t start_ns_;
   std::string console_tail_;
@@ -339,9 +387,12 @@ class Runner {
 int main(int argc, char** argv) {
   EmuArgs args = parse_args(argc, argv);
   c2w::emulators::PosixHost host;
-  std::unique_ptr<Machine> m = make_machine(args, host);
+  std::unique_ptr<c2w::emulators::BlockSource> disk;  // outlives the machine
+  c2w::emulators::ChunkedImage* image = nullptr;      // the disk, if it is a chunked image
+  if (!args.disk_path.empty() && !(disk = open_disk(args.disk_path, &image))) return 3;
+  std::unique_ptr<Machine> m = make_machine(args, host, disk.get());
   if (!m) return 3;
   int stdin_port = -1;  // stdin feeds the SBI console unless a port takes it
   if (const int status = open_ports(*m, &args.ports, &stdin_port)) return status;
-  return Runner(*m, args, stdin_port).run();
+  return Runner(*m, args, stdin_port, image).run();
 }

@@ -7,6 +7,7 @@
 
 #include "emulators/riscv64/goldfish_rtc.h"
 #include "emulators/riscv64/plic.h"
+#include "emulators/virtio/blk.h"
 #include "emulators/virtio/mmio.h"
 #include "emulators/virtio/rng.h"
 
@@ -85,6 +86,10 @@ bool Machine::build(std::string* error) {
     rng_dev_ = std::make_unique<virtio::Rng>(
         [this](uint8_t* buf, uint32_t len) { host_.random(buf, len); });
     devices.push_back(rng_dev_.get());
+  }
+  if (config_.disk) {
+    blk_dev_ = std::make_unique<virtio::Blk>(config_.disk);
+    devices.push_back(blk_dev_.get());
   }
   for (auto& d : config_.extra_devices) devices.push_back(d.get());
   if (devices.size() > kMaxVirtio) return *error = "too many virtio devices", false;
@@ -277,6 +282,10 @@ bool Machine::port_guest_open(unsigned port) const {
 
 void Machine::set_port_host_open(unsigned port, bool open) {
   if (port < num_ports()) console_dev_->set_host_open(port, open);
+}
+
+uint64_t Machine::disk_errors() const {
+  return blk_dev_ ? blk_dev_->source_errors() : 0;
 }
 
 int Machine::find_port(const std::string& name) const {

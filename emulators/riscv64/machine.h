@@ -1,7 +1,8 @@
 // A riscv64 virtual machine that boots an unmodified Linux: one hart (cpu.h), RAM at
 // 0x80000000, SBI implemented in the emulator (no firmware blob), a PLIC, a goldfish RTC and
-// virtio-mmio devices (a multiport console, an entropy source and any device the embedder
-// adds), described to the kernel by a device tree generated from the configuration.
+// virtio-mmio devices (a multiport console, an entropy source, an optional read-only disk and
+// any device the embedder adds), described to the kernel by a device tree generated from the
+// configuration.
 //
 // It promises:
 //  - the hand-off OpenSBI's fw_dynamic gives Linux: S-mode at the kernel entry, a0 = hartid,
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "emulators/common/block_source.h"
 #include "emulators/common/host.h"
 #include "emulators/riscv64/bus.h"
 #include "emulators/riscv64/cpu.h"
@@ -29,8 +31,9 @@
 #include "emulators/virtio/device.h"
 
 namespace c2w::virtio {
+class Blk;
 class MmioTransport;
-}
+}  // namespace c2w::virtio
 
 namespace c2w::riscv64 {
 
@@ -45,6 +48,10 @@ struct MachineConfig {
   // virtio console ports; ports[0] should be a console. Empty: one console port.
   std::vector<virtio::PortSpec> ports;
   bool rng = true;
+  // An optional read-only disk (virtio-blk, /dev/vda in the guest), in the slot after rng. Not
+  // owned: it must outlive the machine. Snapshots record its size, not its bytes: restore()
+  // takes the disk again and refuses one of another size.
+  emulators::BlockSource* disk = nullptr;
   // Further virtio devices (e.g. 9p), each in its own virtio-mmio slot after the built-in ones.
   std::vector<std::unique_ptr<virtio::Device>> extra_devices;
 };
@@ -82,10 +89,13 @@ class Machine {
   // Rebuilds a machine from save()'s output. extra_devices must match those of the saved
   // machine (same kinds, same order). `ram`, if not null, is guest RAM already holding the
   // snapshot's pages (e.g. placed by the wasm packer): the RAM section is then not copied.
+  // `disk` must be given if and only if the saved machine had one, of the same size (not owned,
+  // it must outlive the machine).
   static std::unique_ptr<Machine> restore(const uint8_t* data, uint64_t len, emulators::Host& host,
                                           std::string* error,
                                           std::vector<std::unique_ptr<virtio::Device>> extra = {},
-                                          uint8_t* ram = nullptr);
+                                          uint8_t* ram = nullptr,
+                                          emulators::BlockSource* disk = nullptr);
   ~Machine();
 
   RunResult run(uint64_t max_instructions);
@@ -102,6 +112,10 @@ class Machine {
   void set_port_host_open(unsigned port, bool open);
   // Index of the port with this name, or -1.
   int find_port(const std::string& name) const;
+
+  // Disk requests that failed because the disk could not produce the bytes (e.g. a corrupt
+  // chunk: the guest got IOERR); 0 without a disk. The disk itself says why.
+  uint64_t disk_errors() const;
 
   // When `marker` appears in the output of the SBI console or any port, run() stops with
   // Stop::kMarker right after the write that completed it. Empty disables.
@@ -143,6 +157,7 @@ class Machine {
   std::unique_ptr<GoldfishRtc> rtc_;
   std::unique_ptr<virtio::Console> console_dev_;
   std::unique_ptr<virtio::Device> rng_dev_;
+  std::unique_ptr<virtio::Blk> blk_dev_;
   std::vector<std::unique_ptr<virtio::MmioTransport>> virtio_;
   std::vector<std::unique_ptr<Device>> adapters_;
   std::vector<uint8_t> fdt_;

@@ -4,7 +4,8 @@
 //   "c2wsnap\0"  u32 version = 1  u32 arch = "RV64"
 //   sections, each: 4-byte tag, u64 payload length, payload
 //     "CONF"  u64 ram size, str bootargs, u32 ports {str name, u8 console}, u8 rng,
-//             u32 extra devices {u32 virtio device id}
+//             u32 extra devices {u32 virtio device id}, u8 disk, u64 disk size in bytes
+//             (snapshots written before disks existed end after the extra devices: no disk)
 //     "TIME"  u64 guest timer ticks (10 MHz) at save: the restored clock continues from there
 //     "CPU "  architectural hart state (see save_cpu)
 //     "MACH"  halted/exit state, device tree address, SBI console input not yet read and
@@ -120,6 +121,8 @@ std::vector<uint8_t> Machine::save() const {
   w.boolean(config_.rng);
   w.u32(static_cast<uint32_t>(config_.extra_devices.size()));
   for (const auto& d : config_.extra_devices) w.u32(d->device_id());
+  w.boolean(config_.disk != nullptr);
+  w.u64(config_.disk ? config_.disk->size() : 0);
   w.end_section(s);
 
   s = w.begin_section("TIME");
@@ -182,7 +185,7 @@ std::vector<uint8_t> Machine::save() const {
 std::unique_ptr<Machine> Machine::restore(const uint8_t* data, uint64_t len, emulators::Host& host,
                                           std::string* error,
                                           std::vector<std::unique_ptr<virtio::Device>> extra,
-                                          uint8_t* ram) {
+                                          uint8_t* ram, emulators::BlockSource* disk) {
   emulators::ByteReader r(data, len);
   char magic[8];
   r.bytes(magic, 8);
@@ -216,6 +219,23 @@ std::unique_ptr<Machine> Machine::restore(const uint8_t* data, uint64_t len, emu
     if (conf.u32() != extra[i]->device_id())
       return *error = "extra virtio device " + std::to_string(i) + " is of another kind", nullptr;
   config.extra_devices = std::move(extra);
+  bool had_disk = false;
+  uint64_t disk_size = 0;
+  if (conf.remaining() > 0) {  // absent from snapshots written before disks existed
+    had_disk = conf.boolean();
+    disk_size = conf.u64();
+  }
+  if (!conf.ok()) return *error = "corrupt snapshot (configuration)", nullptr;
+  if (had_disk && !disk)
+    return *error = "the snapshot's machine has a disk (" + std::to_string(disk_size) +
+                    " bytes); none given",
+           nullptr;
+  if (!had_disk && disk) return *error = "the snapshot's machine has no disk; one given", nullptr;
+  if (disk && disk->size() != disk_size)
+    return *error = "the snapshot's disk is " + std::to_string(disk_size) +
+                    " bytes, the one given " + std::to_string(disk->size()),
+           nullptr;
+  config.disk = disk;
   if (config.ram_size % kPage || config.ram_size > (uint64_t{1} << 40))
     return *error = "corrupt snapshot (RAM size)", nullptr;
 

@@ -10,11 +10,14 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 
+#include "emulators/common/block_source.h"
+#include "emulators/common/chunked_image_writer.h"
 #include "oci/sha256.h"
 #include "tests/integration/riscv64_boot_support.h"
 #include "tests/support/newc.h"
@@ -234,6 +237,75 @@ TEST_F(BootTest, DebianUserlandOnC2wEmu) {
   ASSERT_NE(at, std::string::npos) << r.out;
   EXPECT_GT(std::stoi(r.out.substr(at + 11)), 80) << "minbase lists about a hundred packages";
   std::printf("c2w-emu: debian boot + checks in %.1f s\n", r.seconds);
+}
+
+// Linux's virtio_blk driver on our read-only disk: a raw file and its chunked image give the
+// guest the same bytes (its sha256 of /dev/vda is the host's), a read-only disk of 4 KiB
+// logical blocks with our id, writes fail, and a corrupt chunk is an I/O error in the guest
+// plus one line on the host.
+TEST_F(BootTest, ReadOnlyDiskOnC2wEmu) {
+  std::string raw(3 * (256 << 10) + 5000, '\0');  // 3 chunks and a bit; not whole blocks
+  uint64_t x = 0x9e3779b97f4a7c15;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    raw[i] = i < (256 << 10) ? "c2w disk\n"[i % 9] : i < (512 << 10) ? '\0' : static_cast<char>(x);
+  }
+  const fs::path raw_path = tmp.path() / "disk.raw", img_path = tmp.path() / "disk.c2wdisk",
+                 bad_path = tmp.path() / "bad.c2wdisk";
+  std::ofstream(raw_path, std::ios::binary) << raw;
+  c2w::emulators::MemorySource src(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+  std::vector<uint8_t> img;
+  std::string err;
+  ASSERT_TRUE(c2w::emulators::build_chunked_image(src, {}, &img, &err)) << err;
+  std::ofstream(img_path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(img.data()), static_cast<std::streamsize>(img.size()));
+  std::vector<uint8_t> bad = img;
+  uint64_t off = 0;
+  std::memcpy(&off, bad.data() + 64, 8);  // chunk 0's frame
+  bad[off + 20] ^= 0x10;
+  std::ofstream(bad_path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bad.data()), static_cast<std::streamsize>(bad.size()));
+
+  // The guest sees the disk padded with zeros to whole 4 KiB blocks.
+  std::string padded = raw;
+  padded.resize((raw.size() + 4095) / 4096 * 4096, '\0');
+  const std::string sha = c2w::oci::Sha256::of(padded).substr(7);
+  const fs::path cpio = initramfs(
+      "echo \"size $(cat /sys/block/vda/size) ro $(cat /sys/block/vda/ro)\"\n"
+      "echo \"lbs $(cat /sys/block/vda/queue/logical_block_size) serial $(cat "
+      "/sys/block/vda/serial)\"\n"
+      "echo \"sum $(sha256sum < /dev/vda)\"\n"
+      "dd if=/dev/vda of=/dev/null bs=512 skip=1000 count=3 2>/dev/null && echo \"dd ok\"\n"
+      "dd if=/dev/zero of=/dev/vda bs=4096 count=1 conv=fsync 2>/dev/null || echo \"write "
+      "refused\"\n"
+      "poweroff -f\n");
+  for (const fs::path& disk : {raw_path, img_path}) {
+    const ShellRun r = shell(emu("--kernel " + q(kernel_path()) + " --initrd " + q(cpio) +
+                                 " --disk " + q(disk) + " </dev/null"),
+                             tmp.path());
+    EXPECT_EQ(r.status, 0) << disk << "\n" << r.err << r.out;
+    EXPECT_NE(r.out.find("size " + std::to_string(padded.size() / 512) + " ro 1"),
+              std::string::npos)
+        << disk << "\n"
+        << r.out;
+    EXPECT_NE(r.out.find("lbs 4096 serial c2w-disk"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("sum " + sha), std::string::npos) << disk << "\n" << r.out;
+    EXPECT_NE(r.out.find("dd ok"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("write refused"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find("disk read failed"), std::string::npos) << r.err;
+    std::printf("c2w-emu with %s: boot + disk checks in %.1f s\n", disk.filename().c_str(),
+                r.seconds);
+  }
+  const ShellRun r = shell(emu("--kernel " + q(kernel_path()) + " --initrd " + q(cpio) +
+                               " --disk " + q(bad_path) + " </dev/null"),
+                           tmp.path());
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_EQ(r.out.find("sum " + sha), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("I/O error"), std::string::npos) << "the guest kernel logs it\n" << r.out;
+  EXPECT_NE(r.err.find("c2w-emu: disk read failed (the guest got an I/O error): chunk 0 of the "
+                       "disk image (bytes 0..262144) is corrupt"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Machine snapshots (run N, save, restore, run M == run N+M; corrupt snapshots are refused) and
 // a hostile S-mode guest that programs the virtio devices with random rings and registers.
+#include "emulators/common/block_source.h"
 #include "emulators/common/fdt.h"
+#include "emulators/virtio/blk.h"
 #include "tests/unit/riscv64_machine_support.h"
 
 namespace {
@@ -327,6 +329,134 @@ TEST_F(MachineTest, ExtraVirtioDeviceGetsASlot) {
   auto r = Machine::restore(snap.data(), snap.size(), host, &err, std::move(right));
   ASSERT_NE(r, nullptr) << err;
   EXPECT_EQ(restored_dev->resets, 1u) << "device state comes back";
+}
+
+// A minimal virtio-blk driver over the machine's bus, as a guest would program the device:
+// rings and buffers in guest RAM at kRings, one read request per call.
+class BusBlkDriver {
+ public:
+  static constexpr uint64_t kRings = 0x80800000, kHdr = kRings + 0x1000, kData = kRings + 0x2000;
+  static constexpr uint64_t kStatus = kRings + 0x4000;
+  static constexpr uint16_t kSize = 8;
+  BusBlkDriver(Machine& m, uint64_t slot) : m_(m), slot_(slot) {}
+
+  void set(uint64_t off, uint32_t v) { EXPECT_TRUE(m_.bus().write(slot_ + off, 4, v)) << off; }
+  uint64_t get(uint64_t off, unsigned size = 4) {
+    uint64_t v = 0;
+    EXPECT_TRUE(m_.bus().read(slot_ + off, size, &v)) << off;
+    return v;
+  }
+  void init() {
+    set(0x70, 0);
+    set(0x70, 3);
+    set(0x24, 1);
+    set(0x20, 1);  // VERSION_1
+    set(0x70, 11);
+    set(0x30, 0);
+    set(0x38, kSize);
+    set(0x80, static_cast<uint32_t>(kRings));
+    set(0x90, static_cast<uint32_t>(kRings + 0x100));
+    set(0xa0, static_cast<uint32_t>(kRings + 0x200));
+    set(0x44, 1);
+    set(0x70, 15);
+  }
+  // Reads `len` bytes at `sector` into kData; returns the status byte.
+  uint8_t read(uint64_t sector, uint32_t len) {
+    uint8_t* ram = m_.bus().ram();
+    auto at = [&](uint64_t pa) { return ram + (pa - 0x80000000); };
+    const uint32_t type = c2w::virtio::Blk::kIn, zero = 0;
+    std::memcpy(at(kHdr), &type, 4);
+    std::memcpy(at(kHdr + 4), &zero, 4);
+    std::memcpy(at(kHdr + 8), &sector, 8);
+    *at(kStatus) = 0xee;
+    desc(0, kHdr, 16, 1, 1);
+    desc(1, kData, len, 1 | 2, 2);
+    desc(2, kStatus, 1, 2, 0);
+    uint16_t avail_idx;
+    std::memcpy(&avail_idx, at(kRings + 0x102), 2);
+    const uint16_t head = 0;
+    std::memcpy(at(kRings + 0x104 + 2 * (avail_idx % kSize)), &head, 2);
+    ++avail_idx;
+    std::memcpy(at(kRings + 0x102), &avail_idx, 2);
+    set(0x50, 0);
+    uint16_t used_idx;
+    std::memcpy(&used_idx, at(kRings + 0x202), 2);
+    EXPECT_EQ(used_idx, avail_idx) << "the request was answered";
+    return *at(kStatus);
+  }
+  const uint8_t* data() { return m_.bus().ram() + (kData - 0x80000000); }
+
+ private:
+  void desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next) {
+    uint8_t* p = m_.bus().ram() + (kRings + 16 * i - 0x80000000);
+    std::memcpy(p, &addr, 8);
+    std::memcpy(p + 8, &len, 4);
+    std::memcpy(p + 12, &flags, 2);
+    std::memcpy(p + 14, &next, 2);
+  }
+  Machine& m_;
+  uint64_t slot_;
+};
+
+TEST_F(MachineTest, DiskIsAVirtioBlkSlotAndRestoresOnlyOntoItsSize) {
+  std::vector<uint8_t> bytes((1 << 20) + 100);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 13 + (i >> 12));
+  c2w::emulators::MemorySource disk(bytes.data(), bytes.size());
+  MachineConfig config;
+  config.disk = &disk;
+  config.extra_devices.push_back(std::make_unique<Echo>());
+  boot({wfi()}, std::move(config));
+  // Slots: console, rng, the disk, then the extra device.
+  const uint64_t slot = Machine::kVirtioBase + 2 * 0x1000;
+  BusBlkDriver drv(*m, slot);
+  EXPECT_EQ(drv.get(0x008), 2u) << "virtio-blk";
+  EXPECT_EQ(drv.get(0x100, 8), 257u * 8) << "capacity: 257 blocks of 4 KiB";
+  uint64_t v = 0;
+  ASSERT_TRUE(m->bus().read(slot + 0x1000 + 8, 4, &v));
+  EXPECT_EQ(v, 9u) << "the extra device comes after the disk";
+  c2w::emulators::Fdt fdt;
+  std::string err;
+  ASSERT_TRUE(c2w::emulators::fdt_parse(m->fdt().data(), m->fdt().size(), &fdt, &err)) << err;
+  const auto* node = fdt.root.child("soc")->child("virtio_mmio@10003000");
+  ASSERT_NE(node, nullptr);
+  uint32_t irq = 0;
+  EXPECT_TRUE(node->prop_u32("interrupts", &irq));
+  EXPECT_EQ(irq, 3u);
+  ASSERT_NE(fdt.root.child("soc")->child("virtio_mmio@10004000"), nullptr);
+
+  drv.init();
+  ASSERT_EQ(drv.read(8, 4096), c2w::virtio::Blk::kOk);
+  EXPECT_EQ(0, std::memcmp(drv.data(), bytes.data() + 4096, 4096));
+  EXPECT_EQ(m->disk_errors(), 0u);
+
+  const std::vector<uint8_t> snap = m->save();
+  auto extra = [] {
+    std::vector<std::unique_ptr<c2w::virtio::Device>> e;
+    e.push_back(std::make_unique<Echo>());
+    return e;
+  };
+  EXPECT_EQ(Machine::restore(snap.data(), snap.size(), host, &err, extra()), nullptr);
+  EXPECT_NE(err.find("has a disk"), std::string::npos) << err;
+  c2w::emulators::MemorySource shorter(bytes.data(), bytes.size() - 1);
+  EXPECT_EQ(Machine::restore(snap.data(), snap.size(), host, &err, extra(), nullptr, &shorter),
+            nullptr);
+  EXPECT_NE(err.find("disk is 1048676 bytes"), std::string::npos) << err;
+  // The same disk attached again: the restored machine continues the queue where it was.
+  c2w::emulators::MemorySource same(bytes.data(), bytes.size());
+  auto r = Machine::restore(snap.data(), snap.size(), host, &err, extra(), nullptr, &same);
+  ASSERT_NE(r, nullptr) << err;
+  BusBlkDriver again(*r, slot);
+  ASSERT_EQ(again.read(2048, 4096), c2w::virtio::Blk::kOk);
+  EXPECT_EQ(0, std::memcmp(again.data(), bytes.data() + (1 << 20), 100));
+  for (int i = 100; i < 4096; ++i) ASSERT_EQ(again.data()[i], 0) << "past the end: zeros";
+  EXPECT_EQ(again.read(2056, 512), c2w::virtio::Blk::kIoErr) << "past the capacity";
+
+  // A machine without a disk does not take one at restore.
+  boot({wfi()});
+  const std::vector<uint8_t> plain = m->save();
+  EXPECT_EQ(Machine::restore(plain.data(), plain.size(), host, &err, {}, nullptr, &same), nullptr);
+  EXPECT_NE(err.find("has no disk"), std::string::npos) << err;
+  EXPECT_NE(Machine::restore(plain.data(), plain.size(), host, &err), nullptr) << err;
 }
 
 }  // namespace

@@ -135,6 +135,13 @@ class Driver {
     return {ram_.get<uint32_t>(e), ram_.get<uint32_t>(e + 4)};
   }
   bool has_used(unsigned q) { return used_idx(q) != used_seen_[q]; }
+  // Forgets every ring position, for a driver that starts over after a device reset (clear the
+  // rings' memory too, so that no old used index is taken for a new one).
+  void forget_rings() {
+    next_desc_.clear();
+    avail_idx_.clear();
+    used_seen_.clear();
+  }
 
  private:
   MmioTransport& t_;
