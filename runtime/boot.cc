@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "emulators/common/chunked_image.h"
 #include "emulators/common/host.h"
 #include "emulators/common/runner_args.h"
 #include "emulators/riscv64/machine.h"
@@ -24,9 +25,13 @@ BootResult boot_to_ready(const BootSpec& spec,
   BootResult res;
   emulators::VirtualHost vhost(kEpochNs, kSeed);
   emulators::PosixHost wall;
-  riscv64::MachineConfig config = container_config(spec.memory, container_bootargs(spec.append));
+  const std::string extra =
+      spec.disk ? std::string(kDiskBootarg) + (spec.append.empty() ? "" : " " + spec.append)
+                : spec.append;
+  riscv64::MachineConfig config = container_config(spec.memory, container_bootargs(extra));
   config.kernel = spec.kernel;
   config.initrd = spec.initrd;
+  config.disk = spec.disk;
   auto m = riscv64::Machine::create(std::move(config), vhost, &res.error);
   if (!m) return res;
   vhost.follow(&m->cpu().cycle);
@@ -70,10 +75,11 @@ BootResult boot_to_ready(const BootSpec& spec,
 namespace {
 
 [[noreturn]] void boot_usage(const std::string& why) {
-  std::fprintf(stderr,
-               "%s\nusage: boot --kernel Image --initrd FILE --snapshot FILE [--memory BYTES|NM] "
-               "[--append ARGS] [--timeout SECONDS] [--console]\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "%s\nusage: boot --kernel Image --initrd FILE --snapshot FILE [--memory SIZE] [--disk FILE] "
+      "[--append ARGS] [--timeout SECONDS] [--console]\n",
+      why.c_str());
   std::exit(64);
 }
 
@@ -103,6 +109,12 @@ int boot_vm_main(int argc, char** argv) {
   spec.append = machine.append;
   if (machine.timeout_s > 0) spec.timeout_s = machine.timeout_s;
   if (!emulators::read_boot_files(machine, &spec.kernel, &spec.initrd, &error)) boot_usage(error);
+  std::unique_ptr<emulators::BlockSource> disk;
+  if (!machine.disk.empty()) {
+    disk = emulators::open_disk(machine.disk, &error);
+    if (!disk) boot_usage("cannot use the disk " + error);
+    spec.disk = disk.get();
+  }
 
   const BootResult r = boot_to_ready(spec, [&](std::string_view s) {
     if (echo) std::fwrite(s.data(), 1, s.size(), stderr);

@@ -16,6 +16,10 @@
 #include <string>
 #include <vector>
 
+namespace c2w::emulators {
+class BlockSource;
+}
+
 namespace c2w::runtime {
 
 struct BootSpec {
@@ -23,6 +27,9 @@ struct BootSpec {
   std::vector<uint8_t> initrd;
   uint64_t memory = 0;
   std::string append;  // extra kernel arguments
+  // The container's files as a read-only disk (container_disk_bootargs), or null when they are
+  // in the initramfs. Must outlive the boot; the snapshot needs the same disk to restore.
+  emulators::BlockSource* disk = nullptr;
   double timeout_s = 600;
 };
 

@@ -28,6 +28,9 @@ std::string share_tag(unsigned slot);
 
 // Kernel arguments for a container machine; `extra` is appended (e.g. c2w.debug).
 std::string container_bootargs(const std::string& extra);
+// What `extra` carries when the container's files are the machine's disk (init/README.md):
+// the disk is /dev/vda, the only block device.
+inline constexpr const char* kDiskBootarg = "c2w.disk=vda";
 
 // A fresh machine configuration: ports and rng; `extra_devices` holds the unbound shares.
 riscv64::MachineConfig container_config(uint64_t ram_size, const std::string& bootargs);

@@ -112,7 +112,7 @@ bool make_shares(const std::vector<Share>& shares,
 
 struct EmuArgs {
   c2w::emulators::MachineFlags machine;
-  std::string marker, snapshot_path, restore_path, disk_path;
+  std::string marker, snapshot_path, restore_path;
   bool rng = true;
   std::vector<PortBinding> ports;
   std::vector<Share> shares;
@@ -144,8 +144,6 @@ EmuArgs parse_args(int argc, char** argv) {
       args.snapshot_path = value();
     } else if (a == "--restore") {
       args.restore_path = value();
-    } else if (a == "--disk") {
-      args.disk_path = value();
     } else if (a == "--no-rng") {
       args.rng = false;
     } else {
@@ -159,26 +157,12 @@ EmuArgs parse_args(int argc, char** argv) {
   return args;
 }
 
-// The --disk: a chunked image (also in *image) if the file starts with its magic, else the raw
-// file; nullptr after a message.
 std::unique_ptr<c2w::emulators::BlockSource> open_disk(const std::string& path,
                                                        c2w::emulators::ChunkedImage** image) {
   std::string error;
-  auto file = c2w::emulators::FileSource::open(path, &error);
-  if (!file) {
-    std::fprintf(stderr, "c2w-emu: cannot open the disk %s\n", error.c_str());
-    return nullptr;
-  }
-  constexpr auto& kMagic = c2w::emulators::ChunkedImageFormat::kMagic;
-  char magic[sizeof kMagic] = {};
-  if (file->size() < sizeof magic ||
-      !file->read(0, reinterpret_cast<uint8_t*>(magic), sizeof magic) ||
-      std::memcmp(magic, kMagic, sizeof magic) != 0)
-    return file;
-  auto img = c2w::emulators::ChunkedImage::open(std::move(file), &error);
-  if (!img) std::fprintf(stderr, "c2w-emu: disk %s: %s\n", path.c_str(), error.c_str());
-  *image = img.get();
-  return img;
+  auto disk = c2w::emulators::open_disk(path, &error, image);
+  if (!disk) std::fprintf(stderr, "c2w-emu: cannot use the disk %s\n", error.c_str());
+  return disk;
 }
 
 // The machine booted from --kernel or restored from --restore, with the shares, ports and disk
@@ -389,7 +373,7 @@ int main(int argc, char** argv) {
   c2w::emulators::PosixHost host;
   std::unique_ptr<c2w::emulators::BlockSource> disk;  // outlives the machine
   c2w::emulators::ChunkedImage* image = nullptr;      // the disk, if it is a chunked image
-  if (!args.disk_path.empty() && !(disk = open_disk(args.disk_path, &image))) return 3;
+  if (!args.machine.disk.empty() && !(disk = open_disk(args.machine.disk, &image))) return 3;
   std::unique_ptr<Machine> m = make_machine(args, host, disk.get());
   if (!m) return 3;
   int stdin_port = -1;  // stdin feeds the SBI console unless a port takes it

@@ -1,11 +1,14 @@
 // c2w-vm: a c2w container machine run natively (runtime/container_vm.h).
 //
 //   c2w-vm boot --kernel Image --initrd FILE --snapshot FILE [--memory 256M] [--append ARGS]
-//               [--timeout SECONDS] [--console]
+//               [--disk FILE] [--timeout SECONDS] [--console]
 //     boots until guest init reports ready and writes the snapshot (the boot op).
 //   c2w-vm run (--restore FILE | --kernel Image --initrd FILE [--memory SIZE] [--append ARGS])
-//              [--dir HOST::GUEST[:ro]]... [--env K=V]... [--console] [--] [RUNTIME ARGS...]
+//              [--disk FILE] [--dir HOST::GUEST[:ro]]... [--env K=V]... [--console] [--]
+//              [RUNTIME ARGS...]
 //     runs the container the way out.wasm does (same flags after the runner's own).
+// --disk: the container's files as a read-only disk (raw EROFS or a chunked image of it);
+// a snapshot made with a disk restores only with that disk.
 // Exit status: boot 0, 1 when the guest stopped or failed before ready, 124 on --timeout,
 // 64 on bad usage; run: the container's status (125 when the machine fails).
 #include <cstdio>
@@ -15,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "emulators/common/chunked_image.h"
 #include "emulators/common/host.h"
 #include "emulators/common/runner_args.h"
 #include "emulators/riscv64/machine.h"
@@ -29,13 +33,14 @@ using c2w::riscv64::Machine;
 namespace rt = c2w::runtime;
 
 [[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "c2w-vm: %s\n"
-               "usage: c2w-vm boot --kernel Image --initrd FILE --snapshot FILE [--memory SIZE] "
-               "[--append ARGS] [--timeout SECONDS] [--console]\n"
-               "       c2w-vm run (--restore FILE | --kernel Image --initrd FILE) "
-               "[--dir HOST::GUEST[:ro]]... [--env K=V]... [--console] [--] [ARGS...]\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "c2w-vm: %s\n"
+      "usage: c2w-vm boot --kernel Image --initrd FILE --snapshot FILE [--memory SIZE] "
+      "[--append ARGS] [--disk FILE] [--timeout SECONDS] [--console]\n"
+      "       c2w-vm run (--restore FILE | --kernel Image --initrd FILE) "
+      "[--disk FILE] [--dir HOST::GUEST[:ro]]... [--env K=V]... [--console] [--] [ARGS...]\n",
+      why.c_str());
   std::exit(64);
 }
 
@@ -90,10 +95,13 @@ Flags parse(int argc, char** argv) {
 }
 
 std::unique_ptr<Machine> boot_machine(const Flags& f, c2w::emulators::Host& host,
-                                      std::vector<c2w::virtio::P9Device*>* slots) {
-  c2w::riscv64::MachineConfig config =
-      rt::container_config(f.machine.memory ? f.machine.memory : rt::kDefaultRam,
-                           rt::container_bootargs(f.machine.append));
+                                      std::vector<c2w::virtio::P9Device*>* slots,
+                                      c2w::emulators::BlockSource* disk) {
+  std::string extra = f.machine.append;
+  if (disk) extra = std::string(rt::kDiskBootarg) + (extra.empty() ? "" : " " + extra);
+  c2w::riscv64::MachineConfig config = rt::container_config(
+      f.machine.memory ? f.machine.memory : rt::kDefaultRam, rt::container_bootargs(extra));
+  config.disk = disk;
   for (auto& d : config.extra_devices)
     slots->push_back(static_cast<c2w::virtio::P9Device*>(d.get()));
   std::string error;
@@ -114,6 +122,12 @@ int run(const Flags& f) {
   l.env = f.env;
   l.shares = f.shares;
   l.session.echo_console = f.console;
+  std::unique_ptr<c2w::emulators::BlockSource> disk;
+  if (!f.machine.disk.empty()) {
+    std::string error;
+    disk = c2w::emulators::open_disk(f.machine.disk, &error);
+    if (!disk) usage("cannot use the disk " + error);
+  }
   if (!f.restore.empty()) {
     std::vector<uint8_t> snap;
     if (!c2w::emulators::read_whole_file(f.restore, &snap))
@@ -121,7 +135,8 @@ int run(const Flags& f) {
     auto devices = rt::make_share_devices();
     for (auto& d : devices) slots.push_back(static_cast<c2w::virtio::P9Device*>(d.get()));
     std::string error;
-    m = Machine::restore(snap.data(), snap.size(), host, &error, std::move(devices));
+    m = Machine::restore(snap.data(), snap.size(), host, &error, std::move(devices), nullptr,
+                         disk.get());
     if (!m) {
       std::fprintf(stderr, "c2w-vm: cannot restore %s: %s\n", f.restore.c_str(), error.c_str());
       return rt::kFailed;
@@ -129,7 +144,7 @@ int run(const Flags& f) {
   } else {
     if (f.machine.kernel.empty() || f.machine.initrd.empty())
       usage("run needs --restore or --kernel and --initrd");
-    m = boot_machine(f, host, &slots);
+    m = boot_machine(f, host, &slots, disk.get());
     if (!m) return rt::kFailed;
     l.session.wait_for_ready = true;
   }

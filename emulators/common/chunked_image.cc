@@ -198,4 +198,23 @@ bool ChunkedImage::read(uint64_t offset, uint8_t* dst, uint64_t len) {
   return true;
 }
 
+std::unique_ptr<BlockSource> open_disk(const std::string& path, std::string* error,
+                                       ChunkedImage** image) {
+  auto file = FileSource::open(path, error);
+  if (!file) return nullptr;
+  constexpr auto& kMagic = ChunkedImageFormat::kMagic;
+  char magic[sizeof kMagic] = {};
+  if (file->size() < sizeof magic ||
+      !file->read(0, reinterpret_cast<uint8_t*>(magic), sizeof magic) ||
+      std::memcmp(magic, kMagic, sizeof magic) != 0)
+    return file;
+  auto img = ChunkedImage::open(std::move(file), error);
+  if (!img) {
+    *error = path + ": " + *error;
+    return nullptr;
+  }
+  if (image) *image = img.get();
+  return img;
+}
+
 }  // namespace c2w::emulators

@@ -64,6 +64,12 @@ struct ChunkedImageFormat {
   enum Kind : uint8_t { kZero = 0, kRaw = 1, kZstd = 2 };
 };
 
+// A disk file as a runner gets it on its command line: a chunked image when the file starts
+// with ChunkedImageFormat::kMagic (*image then points at it, for its error()), else the raw
+// file. Null with *error ("PATH: reason") when it cannot be opened or is a bad chunked image.
+std::unique_ptr<BlockSource> open_disk(const std::string& path, std::string* error,
+                                       class ChunkedImage** image = nullptr);
+
 class ChunkedImage : public BlockSource {
  public:
   static constexpr unsigned kDefaultCacheChunks = 8;

@@ -15,6 +15,7 @@ FlagTaken take_machine_flag(int argc, char** argv, int* i, MachineFlags* flags,
   std::string* text = flag == "--kernel"   ? &flags->kernel
                       : flag == "--initrd" ? &flags->initrd
                       : flag == "--append" ? &flags->append
+                      : flag == "--disk"   ? &flags->disk
                                            : nullptr;
   const bool sized = flag == "--memory" || flag == "--timeout";
   if (!text && !sized) return FlagTaken::kNo;

@@ -9,9 +9,9 @@
 namespace c2w::emulators {
 
 // --kernel FILE, --initrd FILE, --append ARGS, --memory SIZE (base/size.h: 256M, 1G, bytes),
-// --timeout SECONDS.
+// --timeout SECONDS, --disk FILE (a read-only disk: raw, or a chunked image; open_disk).
 struct MachineFlags {
-  std::string kernel, initrd, append;
+  std::string kernel, initrd, append, disk;
   uint64_t memory = 0;   // 0: not given (the runner's default)
   double timeout_s = 0;  // 0: not given
 };

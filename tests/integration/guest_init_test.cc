@@ -6,9 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "erofs/writer.h"
-#include "ops/rootfs/initramfs.h"
-#include "ownership/manifest.h"
+#include "tests/support/disk_rootfs.h"
 #include "tests/support/guest_vm.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
@@ -63,33 +61,10 @@ class GuestInit : public ::testing::Test {
     make_disk_image("busybox");
   }
 
-  // `image` with its files on a disk instead: an initramfs holding only init and its config
-  // (an empty c2w/rootfs), and the unpacked tree as an EROFS image written by erofs/.
+  // `image` with its files on a disk instead (tests/support/disk_rootfs.h).
   static void make_disk_image(const std::string& image) {
-    const fs::path out = dir_->path() / (image + "-disk");
-    auto r = c2w::testing::run_command(
-        {kC2w, "--cache-dir", (dir_->path() / "cache").string(), "--progress=plain", "--target",
-         "image", "--output", "type=local,dest=" + (out / "tree").string(),
-         "oci-layout:" + (c2w::testing::fixture(image) / "layout").string()});
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    c2w::erofs::write_image_file(out / "disk.img",
-                                 c2w::ownership::read_metadata(out / "tree" / "metadata.jsonl"),
-                                 out / "tree" / "rootfs");
-    const std::string init = read_text(C2W_GUEST_DIR "/init/c2w-init");
-    ASSERT_FALSE(init.empty());
-    c2w::rootfs::InitramfsSpec spec;
-    fs::create_directories(out / "empty");
-    spec.rootfs = out / "empty";
-    c2w::ownership::Entry root;
-    root.path = "/";
-    root.type = c2w::ownership::EntryType::kDir;
-    root.mode = 0755;
-    spec.manifest = {root};
-    spec.init = init;
-    std::ofstream cpio(out / "rootfs.cpio.zst", std::ios::binary);
-    c2w::rootfs::write_initramfs(spec, [&](const void* data, size_t size) {
-      cpio.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-    });
+    c2w::testing::make_disk_rootfs(kC2w, dir_->path() / "cache", image,
+                                   dir_->path() / (image + "-disk"));
   }
 
   static void TearDownTestSuite() {
