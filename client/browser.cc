@@ -193,7 +193,16 @@ int serve(const fs::path& dir, const std::string& addr) {
   const size_t colon = addr.rfind(':');
   if (colon == std::string::npos)
     throw Error("bad --addr \"" + addr + "\"", "write HOST:PORT, e.g. 127.0.0.1:8080");
-  const std::string host = addr.substr(0, colon), port = addr.substr(colon + 1);
+  std::string host = addr.substr(0, colon);
+  const std::string port = addr.substr(colon + 1);
+  // [::1]:8080, the form URLs use (and the one this server prints), as well as ::1:8080.
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  // getaddrinfo would keep the low 16 bits of a larger number and listen somewhere else.
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
+    throw Error("bad --addr \"" + addr + "\": the port must be a number from 0 to 65535",
+                "write HOST:PORT, e.g. 127.0.0.1:8080 (0 picks a free port)");
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

@@ -1,6 +1,7 @@
 #include "client/progress_printer.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -165,10 +166,28 @@ class TtyPrinter : public ProgressPrinter {
           lines.push_back("   > " + l.substr(0, l.find_last_not_of('\n') + 1));
       if (!s.error.empty()) lines.push_back("   ERROR: " + s.error);
     }
-    for (const std::string& l : lines) frame += l + "\n";
+    // One terminal row per line: the next frame moves up by the count of lines, so a line
+    // wider than the terminal (which would wrap onto more rows) is cut to fit.
+    const size_t width = terminal_width();
+    for (std::string& l : lines) frame += fit(std::move(l), width) + "\n";
     lines_ = static_cast<int>(lines.size());
     std::fputs(frame.c_str(), out_);
     std::fflush(out_);
+  }
+
+  size_t terminal_width() const {
+    winsize ws{};
+    return ::ioctl(fileno(out_), TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+  }
+  // `line` cut to width - 1 columns (the last one stays free so no terminal wraps early),
+  // at a UTF-8 character boundary, with any newline inside it ending it; 0: no limit.
+  static std::string fit(std::string line, size_t width) {
+    line = line.substr(0, line.find('\n'));
+    if (width < 2 || line.size() < width) return line;
+    size_t cut = width - 1;
+    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80) --cut;
+    line.resize(cut);
+    return line;
   }
 
   FILE* out_;
@@ -215,7 +234,8 @@ std::string human_bytes(int64_t bytes) {
   const char* units[] = {"B", "kB", "MB", "GB", "TB"};
   double v = static_cast<double>(bytes);
   int u = 0;
-  while (v >= 1000 && u < 4) {
+  // Past 999.995 of a unit the two decimals would round to "1000.00": show the next unit.
+  while (u < 4 && v >= (u == 0 ? 1000 : 999.995)) {
     v /= 1000;
     ++u;
   }

@@ -1,7 +1,8 @@
 // Renders a solve's progress stream for people and programs:
 //   plain  one line per event, BuildKit-style ("#3 [image] FROM ...", "#3 CACHED", "#3 DONE 1.2s")
 //   tty    a live view redrawn ten times a second: one line per vertex with elapsed time,
-//          CACHED, and bytes done of total for downloads; errors and logs stay on screen
+//          CACHED, and bytes done of total for downloads; errors, and the logs of running
+//          and failed vertices, stay on screen; lines are cut to the terminal's width
 //   json   each c2w.v1.SolveStatus as one JSON line (for tools)
 //   auto   tty when stderr is a terminal, else plain
 #pragma once
@@ -16,7 +17,8 @@ namespace c2w::client {
 
 class ProgressPrinter : public solver::ProgressSink {
  public:
-  // Flushes and stops any redraw thread; prints a summary line.
+  // Flushes and stops any redraw thread. The tty view ends with its FINISHED or FAILED line;
+  // plain and json add nothing (c2w's own last line says what was written).
   virtual void finish(bool ok) = 0;
 };
 
