@@ -33,15 +33,9 @@ uint8_t Blk::config_read(uint32_t offset) {
 
 void Blk::queue_notify(unsigned q) {
   if (q != 0) return;
-  const emulators::GuestRam& ram = transport_->ram();
-  Virtqueue& vq = transport_->queue(0);
-  bool used = false;
-  // Each available entry is popped once, so this ends after at most the ring's size.
-  while (vq.pop(ram, &chain_) == Virtqueue::Pop::kChain) {
-    if (!vq.push(ram, chain_.head, serve(chain_))) break;
-    used = true;
-  }
-  if (used) transport_->notify_used(0);
+  if (transport_->queue(0).serve_all(transport_->ram(), &chain_,
+                                     [this](const Chain& c) { return serve(c); }))
+    transport_->notify_used(0);
 }
 
 bool Blk::read_into(const Chain& c, uint64_t offset, uint64_t len) {

@@ -50,6 +50,19 @@ class Virtqueue {
   bool push(const emulators::GuestRam& ram, uint16_t head, uint32_t written);
   // Whether the driver asked not to be interrupted for used buffers (VIRTQ_AVAIL_F_NO_INTERRUPT).
   bool interrupt_suppressed(const emulators::GuestRam& ram) const;
+  // A request queue's whole service: every available chain goes to `serve(const Chain&)`,
+  // which returns the bytes it wrote, and back to the driver with that count, until the ring
+  // is empty or broken. Each entry is popped once, so this ends after at most the ring's size.
+  // True when any chain was used (the device then interrupts the driver).
+  template <typename Serve>
+  bool serve_all(const emulators::GuestRam& ram, Chain* chain, Serve&& serve) {
+    bool used = false;
+    while (pop(ram, chain) == Pop::kChain) {
+      if (!push(ram, chain->head, serve(*chain))) break;
+      used = true;
+    }
+    return used;
+  }
 
   void reset() { *this = Virtqueue(); }
 
